@@ -1,0 +1,1 @@
+"""Thin adapters: terminal, Slack and Discord. They use only what `core` exports."""

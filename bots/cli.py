@@ -1,0 +1,59 @@
+"""The ``cubby`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from core import ConfigError, CubbyError, Settings, load_settings
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cubby", description="A private long-term memory for every person.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run the two-person isolation scenario on the embedded store")
+    chat = sub.add_parser("chat", help="talk to Cubby in the terminal")
+    chat.add_argument("--user", required=True, help="your name (lowercase letters, digits, - and _)")
+    sub.add_parser("slack", help="run the Slack bot")
+    sub.add_parser("discord", help="run the Discord bot")
+    return parser
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bots import terminal
+
+    if args.command == "demo":
+        return await terminal.demo(settings)
+    if args.command == "chat":
+        return await terminal.chat(settings, args.user)
+    raise ConfigError(f"'cubby {args.command}' is not available in this build")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _configure_logging(settings)
+        return asyncio.run(_run(args, settings))
+    except ConfigError as error:
+        print(f"cubby: {error}", file=sys.stderr)
+        return 2
+    except CubbyError as error:
+        print(f"cubby: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

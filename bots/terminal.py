@@ -1,0 +1,176 @@
+"""The terminal adapter: ``cubby chat`` (an interactive session) and ``cubby demo`` (the classic
+two-person scenario, run through the real stack with no platform account)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from core import (
+    CubbyError,
+    ScopedMemory,
+    Settings,
+    Source,
+    UserKey,
+    commands,
+    open_hub,
+    replies,
+)
+
+Ask = Callable[[str], Awaitable[str]]
+Say = Callable[[str], None]
+
+
+async def ask_stdin(prompt: str) -> str:
+    return await asyncio.to_thread(input, prompt)
+
+
+class TerminalChat:
+    """One person's session. Lines starting with ``/`` are commands; any other line searches."""
+
+    def __init__(self, memory: ScopedMemory, ask: Ask, say: Say, export_dir: Path) -> None:
+        self.memory = memory
+        self.ask = ask
+        self.say = say
+        self.export_dir = export_dir
+        self.source = Source("cli", "terminal")
+
+    async def run(self) -> None:
+        self.say(f"Hi {self.memory.key.parts[0]}! " + replies.help_text() + "\nType /quit to leave.")
+        while True:
+            try:
+                line = await self.ask("> ")
+            except (EOFError, KeyboardInterrupt):
+                self.say("")
+                return
+            if line.strip() in ("/quit", "/exit"):
+                return
+            await self.handle(line)
+
+    async def handle(self, line: str) -> None:
+        command, _, argument = line.strip().partition(" ")
+        try:
+            if not command:
+                return
+            if command == "/help":
+                self.say(replies.help_text())
+            elif command == "/remember":
+                self.say(replies.remembered(await commands.remember(self.memory, argument, self.source)))
+            elif command == "/recall":
+                self.say(replies.recalled(await commands.recall(self.memory, argument or None)))
+            elif command == "/forget":
+                await self.forget(argument)
+            elif command == "/export":
+                await self.export()
+            elif command.startswith("/"):
+                self.say(f"I don't know {command}. " + replies.help_text())
+            else:
+                self.say(replies.recalled(await commands.recall(self.memory, line)))
+        except CubbyError as error:
+            self.say(replies.describe_error(error))
+
+    async def forget(self, argument: str) -> None:
+        plan = await commands.plan_forget(self.memory, argument)
+        self.say(replies.forget_question(plan))
+        if plan.kind == "nothing":
+            return
+        if plan.kind == "choose":
+            answer = (await self.ask("Number to forget (Enter to cancel): ")).strip()
+            if not answer.isdigit() or not 1 <= int(answer) <= len(plan.records):
+                self.say(replies.FORGET_CANCELLED)
+                return
+            chosen = plan.records[int(answer) - 1]
+            self.say(replies.forgotten(int(await commands.forget_one(self.memory, chosen.id))))
+            return
+        if (await self.ask("Type yes to confirm: ")).strip().lower() != "yes":
+            self.say(replies.FORGET_CANCELLED)
+        elif plan.kind == "everything":
+            self.say(replies.forgotten(await commands.forget_everything(self.memory)))
+        else:
+            self.say(replies.forgotten(int(await commands.forget_one(self.memory, plan.records[0].id))))
+
+    async def export(self) -> None:
+        exported = await commands.export(self.memory)
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        path = self.export_dir / exported.filename
+        # The file holds the person's memories: readable by its owner only.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(exported.content)
+        self.say(f"Wrote {exported.count} memories to {path}")
+
+
+async def chat(settings: Settings, user: str) -> int:
+    key = UserKey.cli(user)
+    async with open_hub(settings=settings) as hub:
+        await TerminalChat(hub.scoped(key), ask_stdin, print, Path.cwd()).run()
+    return 0
+
+
+# -- demo ----------------------------------------------------------------------------------------
+def _files_containing(root: Path, needle: str) -> list[Path]:
+    data = needle.encode("utf-8")
+    return [p for p in sorted(root.rglob("*")) if p.is_file() and data in p.read_bytes()]
+
+
+async def demo(settings: Settings, say: Say = print) -> int:
+    """Run the scenario in a fresh ``demo`` folder of the data dir; 0 if every check held."""
+    demo_dir = settings.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    failures: list[str] = []
+
+    def check(ok: bool, what: str) -> None:
+        say(f"    {'ok ' if ok else 'FAIL'} {what}")
+        if not ok:
+            failures.append(what)
+
+    alice_says, bob_says = "I am vegetarian", "I always want a window seat"
+    try:
+        async with open_hub(demo_dir, settings=settings) as hub:
+            alice = hub.scoped(UserKey.cli("alice"))
+            bob = hub.scoped(UserKey.cli("bob"))
+            source = Source("cli", "demo")
+
+            say("1. alice and bob each tell Cubby something")
+            await commands.remember(alice, alice_says, source)
+            await commands.remember(bob, bob_says, source)
+            say(f"    alice: /remember {alice_says}\n    bob:   /remember {bob_says}")
+
+            say('2. both search "food preferences"')
+            found = {}
+            for name, memory in (("alice", alice), ("bob", bob)):
+                result = await commands.recall(memory, "food preferences")
+                say(f"    {name}: " + replies.recalled(result).replace("\n", "\n      "))
+                found[name] = {r.text for r in result.records}
+            check(alice_says in found["alice"], "alice finds her own memory")
+            check(bob_says not in found["alice"], "alice sees nothing of bob's")
+            check(alice_says not in found["bob"], "bob sees nothing of alice's")
+
+            say("3. both list everything")
+            for name, memory, own in (("alice", alice, alice_says), ("bob", bob, bob_says)):
+                listed = [r.text for r in await memory.get_all()]
+                say(f"    {name}: {listed}")
+                check(listed == [own], f"{name} lists exactly their own memory")
+
+            say("4. alice: /forget (confirmed)")
+            erased = await commands.forget_everything(alice)
+            say("    " + replies.forgotten(erased))
+            check(erased == 1 and await alice.count() == 0, "alice has no memories left")
+            leftovers = _files_containing(demo_dir, alice_says)
+            check(not leftovers, f"no file in the data dir still contains {alice_says!r}")
+
+            say("5. bob is intact")
+            bob_now = [r.text for r in await bob.get_all()]
+            say(f"    bob: {bob_now}")
+            check(bob_now == [bob_says], "bob still has his memory")
+    finally:
+        shutil.rmtree(demo_dir, ignore_errors=True)
+
+    if failures:
+        say(f"ISOLATION FAILED: {len(failures)} check(s) did not hold")
+        return 1
+    say("All checks held: each person saw only their own memories, and forgetting erased everything.")
+    return 0

@@ -1,0 +1,104 @@
+"""The platform-neutral logic of Cubby's commands: /remember, /recall, /forget and export.
+
+Adapters parse their platform's payload, call these with the person's :class:`ScopedMemory`, and render
+the result their own way. Confirmation of a forget is the adapter's job (buttons, a prompt); this
+module only works out what a forget would remove and then removes it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core.errors import InvalidInput
+from core.memory import ScopedMemory
+from core.records import MemoryRecord, Source, utc_now
+
+PAGE_SIZE = 10
+RECALL_LIMIT = 5
+FORGET_CANDIDATES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled:
+    """Search results for a query, or one page of everything when there is no query."""
+
+    query: str | None
+    records: list[MemoryRecord]
+    total: int
+    page: int = 1
+    pages: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetPlan:
+    """What a forget would remove, for the person to confirm.
+
+    ``everything``: all ``count`` memories. ``one``: ``records[0]``. ``choose``: several memories
+    matched the search text, the person picks one. ``nothing``: no memory matched (or none exist)."""
+
+    kind: Literal["everything", "one", "choose", "nothing"]
+    count: int = 0
+    records: list[MemoryRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    filename: str
+    content: bytes
+    count: int
+
+
+async def remember(memory: ScopedMemory, text: str, source: Source | None = None) -> list[MemoryRecord]:
+    """Store ``text`` as given. Raises :class:`InvalidInput` (with a message for the person) on bad text."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("there is nothing to remember - add the text after the command")
+    return await memory.add(text, source=source)
+
+
+async def recall(
+    memory: ScopedMemory, query: str | None = None, *, page: int = 1, page_size: int = PAGE_SIZE
+) -> Recalled:
+    """The best matches for ``query``, or page ``page`` of everything (oldest first) without one."""
+    if query is not None and query.strip():
+        records = await memory.search(query, limit=RECALL_LIMIT)
+        return Recalled(query.strip(), records, total=len(records))
+    everything = await memory.get_all()
+    pages = max(1, math.ceil(len(everything) / page_size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * page_size
+    return Recalled(None, everything[start : start + page_size], len(everything), page, pages)
+
+
+async def plan_forget(memory: ScopedMemory, argument: str | None = None) -> ForgetPlan:
+    """What ``/forget [argument]`` would remove: everything, one memory by id, or by search text."""
+    argument = (argument or "").strip()
+    if not argument:
+        count = await memory.count()
+        return ForgetPlan("everything", count) if count else ForgetPlan("nothing")
+    by_id = await memory.get(argument)
+    if by_id is not None:
+        return ForgetPlan("one", 1, [by_id])
+    matches = await memory.search(argument, limit=FORGET_CANDIDATES)
+    if not matches:
+        return ForgetPlan("nothing")
+    if len(matches) == 1:
+        return ForgetPlan("one", 1, matches)
+    return ForgetPlan("choose", len(matches), matches)
+
+
+async def forget_one(memory: ScopedMemory, memory_id: str) -> bool:
+    return await memory.delete(memory_id)
+
+
+async def forget_everything(memory: ScopedMemory) -> int:
+    return await memory.delete_all()
+
+
+async def export(memory: ScopedMemory) -> ExportFile:
+    document = await memory.export()
+    stamp = utc_now().strftime("%Y%m%d-%H%M%S")
+    content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    return ExportFile(f"cubby-memories-{stamp}.json", content, document["count"])

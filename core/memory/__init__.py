@@ -1,0 +1,5 @@
+"""The core's memory module: the only code that talks to mem0."""
+
+from core.memory.hub import EXPORT_FORMAT, Hub, ScopedMemory, open_hub
+
+__all__ = ["EXPORT_FORMAT", "Hub", "ScopedMemory", "open_hub"]

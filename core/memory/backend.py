@@ -1,0 +1,159 @@
+"""Per-user operations on a mem0 ``Memory``. Synchronous and NOT thread-safe: the hub runs every call
+on its one memory thread. Every method takes the user as a canonical key string that the hub has
+already validated; nothing here accepts a caller's filter.
+
+mem0 leaves two isolation holes that are closed here, not left to callers: by-id calls have no owner
+check (so every by-id operation first reads the row and compares its ``user_id``), and ``"*"`` would
+match everyone (so the only filter ever built is ``{"user_id": <one key>}``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from core.errors import MemoryFull
+from core.records import MemoryRecord, Source, parse_time
+
+log = logging.getLogger(__name__)
+
+
+class CubbyStore(Protocol):
+    """What Cubby needs from a vector store beyond mem0's contract, for counting and erasure."""
+
+    def get(self, vector_id: str) -> Any: ...
+    def count(self, user_id: str) -> int: ...
+    def ids_of(self, user_id: str) -> list[str]: ...
+    def delete_user(self, user_id: str) -> int: ...
+    def users_with_prefix(self, prefix: str) -> list[str]: ...
+    def checkpoint(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+def record_from_mem0(item: Mapping[str, Any]) -> MemoryRecord:
+    metadata = item.get("metadata") or {}
+    score = item.get("score")
+    return MemoryRecord(
+        id=str(item["id"]),
+        text=str(item.get("memory", "")),
+        created_at=parse_time(item.get("created_at")),
+        updated_at=parse_time(item.get("updated_at")),
+        score=float(score) if isinstance(score, int | float) else None,
+        source=Source.from_dict(metadata.get("source")),
+    )
+
+
+def record_from_payload(memory_id: str, payload: Mapping[str, Any]) -> MemoryRecord:
+    return MemoryRecord(
+        id=memory_id,
+        text=str(payload.get("data", "")),
+        created_at=parse_time(payload.get("created_at")),
+        updated_at=parse_time(payload.get("updated_at")),
+        source=Source.from_dict(payload.get("source")),
+    )
+
+
+class Mem0Backend:
+    def __init__(self, memory: Any, *, max_memories_per_user: int, search_threshold: float) -> None:
+        self.memory = memory
+        self.store: CubbyStore = memory.vector_store
+        # mem0 creates its entity store lazily and only cleans it up if it exists in this process
+        # (mem0 #7226); creating it now makes every delete clean up linked entities.
+        self.entities: CubbyStore = memory.entity_store
+        self.embedder = memory.embedding_model
+        self.max_memories_per_user = max_memories_per_user
+        self.search_threshold = search_threshold
+        self._unflushed = False
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _owned(self, user: str, items: list[Mapping[str, Any]]) -> list[MemoryRecord]:
+        # Defence in depth: the store already confines every read to one user.
+        records = []
+        for item in items:
+            if item.get("user_id") == user:
+                records.append(record_from_mem0(item))
+            else:
+                log.error("dropped a search result that did not belong to the requesting user")
+        return records
+
+    def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]:
+        found = self.memory.search(
+            query, top_k=limit, filters={"user_id": user}, threshold=self.search_threshold
+        )
+        return self._owned(user, found["results"])
+
+    def get_all(self, user: str) -> list[MemoryRecord]:
+        total = self.store.count(user)
+        if total == 0:
+            return []
+        listed = self.memory.get_all(filters={"user_id": user}, top_k=total)
+        return self._owned(user, listed["results"])
+
+    def count(self, user: str) -> int:
+        return self.store.count(user)
+
+    def get(self, user: str, memory_id: str) -> MemoryRecord | None:
+        row = self.store.get(memory_id)
+        if row is None or row.payload.get("user_id") != user:
+            return None  # someone else's id is indistinguishable from an unknown one
+        return record_from_payload(str(row.id), row.payload)
+
+    def users_with_prefix(self, prefix: str) -> list[str]:
+        return sorted(
+            set(self.store.users_with_prefix(prefix)) | set(self.entities.users_with_prefix(prefix))
+        )
+
+    # -- writes ----------------------------------------------------------------------------------
+    def add(
+        self, user: str, messages: list[dict[str, str]], metadata: dict[str, Any], infer: bool
+    ) -> list[MemoryRecord]:
+        if self.store.count(user) + (0 if infer else len(messages)) > self.max_memories_per_user:
+            raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
+        self.flush_if_pending()
+        result = self.memory.add(messages, user_id=user, metadata=metadata, infer=infer)
+        records = []
+        for item in result["results"]:
+            if item.get("event") == "ADD":
+                record = self.get(user, str(item["id"]))
+                if record is not None:
+                    records.append(record)
+        return records
+
+    def delete(self, user: str, memory_id: str) -> bool:
+        row = self.store.get(memory_id)
+        if row is None or row.payload.get("user_id") != user:
+            return False
+        self.memory.delete(memory_id)
+        self.embedder.forget([str(row.payload.get("data", ""))])
+        self._flush()
+        return True
+
+    def delete_all(self, user: str) -> int:
+        """Complete erasure: every memory row and every entity row of ``user``.
+
+        mem0's own ``delete_all`` deletes one memory at a time and re-scans the entity store for
+        each; with no history to keep, deleting the user's rows from both collections directly is
+        the same end state, in one transaction each."""
+        texts = [r.text for r in self.get_all(user)]
+        removed = self.store.delete_user(user)
+        self.entities.delete_user(user)
+        self.embedder.forget(texts)
+        self._flush()
+        return removed
+
+    def _flush(self) -> None:
+        flushed = all([store.checkpoint() for store in (self.store, self.entities)])
+        if not flushed:
+            log.warning("the WAL is busy in another process; erasure will be flushed on the next write")
+        self._unflushed = not flushed
+
+    def flush_if_pending(self) -> None:
+        """Retry a WAL truncation that other processes' readers held up."""
+        if self._unflushed:
+            self._flush()
+
+    def close(self) -> None:
+        for store in (self.store, self.entities):
+            store.checkpoint()
+            store.close()

@@ -1,0 +1,243 @@
+"""The hub: the one memory engine of a process, and the only way to get a :class:`ScopedMemory`.
+
+mem0's ``Memory`` is not thread-safe (FINDINGS §1: concurrent adds failed), so every mem0 call runs on
+one dedicated thread, in order. The event loop never waits on it. Embedding - the slow part of an add
+or a search, and one that releases the GIL - runs first on a small pool of its own, so several people
+are embedded in parallel while the memory thread works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from core.config import ConfigError, Settings, load_settings
+from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
+from core.keys import UserKey
+from core.memory.backend import Mem0Backend
+from core.memory.engine import build_memory, embedded_store
+from core.records import MemoryRecord, Source, utc_now
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_MEMORY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ROLES = ("user", "assistant")
+_SEARCH_LIMIT_MAX = 100
+EXPORT_FORMAT = "cubby.export.v1"
+
+
+def _clean_text(value: object, *, what: str, max_chars: int) -> str:
+    """The text with surrounding whitespace removed, or :class:`InvalidInput` saying what is wrong."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text")
+    text = value.strip()
+    if not text:
+        raise InvalidInput(f"{what} is empty")
+    if len(text) > max_chars:
+        raise InvalidInput(f"{what} is too long ({len(text):,} characters; the limit is {max_chars:,})")
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            raise InvalidInput(f"{what} is not valid Unicode text")
+        if category == "Cc" and char not in "\n\t":
+            raise InvalidInput(f"{what} contains control characters")
+    return text
+
+
+def _is_memory_id(value: object) -> bool:
+    return isinstance(value, str) and _MEMORY_ID.fullmatch(value) is not None
+
+
+class Hub:
+    """Owns the backend and its threads. Get one with :func:`open_hub`."""
+
+    def __init__(self, backend: Mem0Backend, settings: Settings) -> None:
+        self.settings = settings
+        self._backend = backend
+        self._memory_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-memory")
+        self._embed_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cubby-embed")
+        self._closed = False
+
+    def scoped(self, key: UserKey) -> ScopedMemory:
+        """The memory of one person, bound to ``key`` for good."""
+        if not isinstance(key, UserKey):
+            raise InvalidUserKey("a ScopedMemory needs a UserKey")
+        return ScopedMemory(self, UserKey.parse(str(key)), _token=_HUB_ONLY)
+
+    async def users_in_workspace(self, key_prefix: str) -> list[UserKey]:
+        """Every person with stored memories whose key starts with ``key_prefix``, which must name
+        a whole platform segment such as ``"slack:T0123ABCD:"`` (used to erase an uninstalled
+        workspace)."""
+        if not isinstance(key_prefix, str) or not key_prefix.endswith(":") or key_prefix.count(":") < 1:
+            raise InvalidUserKey("a workspace prefix ends with ':'")
+        users = await self._run(self._backend.users_with_prefix, key_prefix)
+        keys = []
+        for user in users:
+            try:
+                keys.append(UserKey.parse(user))
+            except InvalidUserKey:
+                log.error("a stored row has a non-canonical user key; skipped")
+        return keys
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise BackendUnavailable("the memory hub is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._memory_thread, functools.partial(function, *args))
+        except CubbyError:
+            raise
+        except Exception as error:
+            # The message may quote memory text; only the type is logged.
+            log.error("memory backend failed: %s", type(error).__name__)
+            raise BackendUnavailable("the memory store failed; nothing was changed") from error
+
+    async def _embed_ahead(self, texts: list[str]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._embed_threads, self._backend.embedder.prime, texts)
+        except Exception as error:
+            log.error("embedding failed: %s", type(error).__name__)
+            raise BackendUnavailable("the embedding model failed; nothing was changed") from error
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._memory_thread, self._backend.close)
+        self._closed = True
+        self._memory_thread.shutdown(wait=True)
+        self._embed_threads.shutdown(wait=True)
+
+
+_HUB_ONLY = object()
+
+
+class ScopedMemory:
+    """One person's memories. Bound to one :class:`UserKey` when the hub makes it; no method takes a
+    user id or a filter, so there is no way to reach anyone else's memories through it."""
+
+    __slots__ = ("_hub", "_key", "_user")
+
+    def __init__(self, hub: Hub, key: UserKey, *, _token: object = None) -> None:
+        if _token is not _HUB_ONLY:
+            raise TypeError("use hub.scoped(key) to get a ScopedMemory")
+        self._hub = hub
+        self._key = key
+        self._user = str(key)
+
+    @property
+    def key(self) -> UserKey:
+        return self._key
+
+    def __repr__(self) -> str:
+        return f"ScopedMemory({self._user!r})"
+
+    def _messages(self, content: str | Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+        limit = self._hub.settings.max_memory_chars
+        if isinstance(content, str):
+            return [{"role": "user", "content": _clean_text(content, what="the memory", max_chars=limit)}]
+        if not isinstance(content, Sequence) or not content or len(content) > 50:
+            raise InvalidInput("messages must be a list of 1 to 50 {role, content} items")
+        messages = []
+        for message in content:
+            if not isinstance(message, Mapping) or message.get("role") not in _ROLES:
+                raise InvalidInput("each message needs a role of 'user' or 'assistant'")
+            text = _clean_text(message.get("content"), what="a message", max_chars=limit)
+            messages.append({"role": message["role"], "content": text})
+        return messages
+
+    async def add(
+        self,
+        content: str | Sequence[Mapping[str, str]],
+        *,
+        source: Source | None = None,
+        extract: bool = False,
+    ) -> list[MemoryRecord]:
+        """Remember ``content``: a text, or a list of ``{"role", "content"}`` messages.
+
+        By default each text is stored as given. With ``extract=True`` the configured LLM picks out
+        the durable facts (mem0 ``infer=True``) and only those are stored."""
+        messages = self._messages(content)
+        if extract and not self._hub.settings.llm_enabled:
+            raise ConfigError("fact extraction needs an LLM; set OPENAI_API_KEY")
+        metadata: dict[str, Any] = {"source": (source or Source("unknown")).to_dict()}
+        metadata["source"].setdefault("at", utc_now().isoformat())
+        if not extract:
+            await self._hub._embed_ahead([m["content"] for m in messages])
+        return await self._hub._run(self._hub._backend.add, self._user, messages, metadata, extract)
+
+    async def search(self, query: str, *, limit: int = 5) -> list[MemoryRecord]:
+        """This person's memories closest in meaning to ``query``, best first."""
+        text = _clean_text(query, what="the search", max_chars=self._hub.settings.max_query_chars)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= _SEARCH_LIMIT_MAX:
+            raise InvalidInput(f"the number of results must be between 1 and {_SEARCH_LIMIT_MAX}")
+        await self._hub._embed_ahead([text])
+        return await self._hub._run(self._hub._backend.search, self._user, text, limit)
+
+    async def get_all(self) -> list[MemoryRecord]:
+        """Every memory of this person, oldest first."""
+        return await self._hub._run(self._hub._backend.get_all, self._user)
+
+    async def count(self) -> int:
+        return await self._hub._run(self._hub._backend.count, self._user)
+
+    async def get(self, memory_id: str) -> MemoryRecord | None:
+        """The memory with this id if it is this person's; otherwise None, whoever else's it is."""
+        if not _is_memory_id(memory_id):
+            return None
+        return await self._hub._run(self._hub._backend.get, self._user, memory_id)
+
+    async def delete(self, memory_id: str) -> bool:
+        """Erase one memory. True if it was this person's; someone else's id is an unknown id."""
+        if not _is_memory_id(memory_id):
+            return False
+        return await self._hub._run(self._hub._backend.delete, self._user, memory_id)
+
+    async def delete_all(self) -> int:
+        """Erase everything held about this person; returns how many memories there were."""
+        return await self._hub._run(self._hub._backend.delete_all, self._user)
+
+    async def export(self) -> dict[str, Any]:
+        """Everything Cubby holds about this person, as a JSON-serialisable document."""
+        records = await self.get_all()
+        return {
+            "format": EXPORT_FORMAT,
+            "user": self._user,
+            "exported_at": utc_now().isoformat(),
+            "count": len(records),
+            "memories": [record.to_dict() for record in records],
+            "also_held": "nothing else: Cubby keeps no change history and no conversation log",
+        }
+
+
+@asynccontextmanager
+async def open_hub(
+    data_dir: str | Path | None = None, *, settings: Settings | None = None
+) -> AsyncIterator[Hub]:
+    """Open the configured memory backend (the embedded SQLite store unless configured otherwise)."""
+    settings = settings or load_settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": Path(data_dir)})
+    if settings.backend != "embedded":
+        raise ConfigError(f"the {settings.backend!r} backend is not available in this build")
+    memory = await asyncio.to_thread(build_memory, settings, embedded_store(settings))
+    backend = Mem0Backend(
+        memory,
+        max_memories_per_user=settings.max_memories_per_user,
+        search_threshold=settings.search_threshold,
+    )
+    hub = Hub(backend, settings)
+    try:
+        yield hub
+    finally:
+        await hub.close()

@@ -1,0 +1,69 @@
+"""The values the core hands out: memories and where they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a memory was said: the platform, the channel (or "dm"), and when."""
+
+    platform: str
+    channel: str | None = None
+    at: datetime | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        doc = {"platform": self.platform}
+        if self.channel:
+            doc["channel"] = self.channel
+        if self.at:
+            doc["at"] = self.at.isoformat()
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: object) -> Source | None:
+        if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str):
+            return None
+        channel = doc.get("channel")
+        return cls(doc["platform"], channel if isinstance(channel, str) else None, parse_time(doc.get("at")))
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryRecord:
+    """One memory of one person. ``score`` is set on search results only (higher is closer)."""
+
+    id: str
+    text: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    score: float | None = None
+    source: Source | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": self.id, "text": self.text}
+        if self.created_at:
+            doc["created_at"] = self.created_at.isoformat()
+        if self.updated_at:
+            doc["updated_at"] = self.updated_at.isoformat()
+        if self.score is not None:
+            doc["score"] = round(self.score, 4)
+        if self.source:
+            doc["source"] = self.source.to_dict()
+        return doc

@@ -1,0 +1,123 @@
+"""The terminal adapter: `cubby chat` and `cubby demo`, driven line by line."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bots.terminal import TerminalChat, demo
+from core import Hub, Settings, UserKey
+
+
+class Script:
+    """Feeds answers to the chat's prompts and collects what it says."""
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = list(answers)
+        self.said: list[str] = []
+
+    async def ask(self, prompt: str) -> str:
+        if not self.answers:
+            raise EOFError
+        return self.answers.pop(0)
+
+    def say(self, text: str) -> None:
+        if text:
+            self.said.append(text)
+
+    @property
+    def transcript(self) -> str:
+        return "\n".join(self.said)
+
+
+async def run_chat(hub: Hub, tmp_path: Path, name: str, lines: list[str]) -> Script:
+    script = Script(lines)
+    await TerminalChat(hub.scoped(UserKey.cli(name)), script.ask, script.say, tmp_path / "exports").run()
+    return script
+
+
+async def test_remember_then_recall_by_meaning_and_by_listing(hub: Hub, tmp_path: Path) -> None:
+    script = await run_chat(hub, tmp_path, "alice", ["/remember I am vegetarian", "/recall food", "/recall"])
+    assert "I'll remember: I am vegetarian" in script.transcript
+    assert 'What I remember about "food"' in script.transcript
+    assert "Everything I remember about you (1)" in script.transcript
+
+
+async def test_a_plain_line_searches(hub: Hub, tmp_path: Path) -> None:
+    script = await run_chat(hub, tmp_path, "alice", ["/remember I always want a window seat", "plane seats"])
+    assert "window seat" in script.said[-1]
+
+
+async def test_forget_asks_first_and_a_no_keeps_everything(hub: Hub, tmp_path: Path) -> None:
+    script = await run_chat(hub, tmp_path, "alice", ["/remember I am vegetarian", "/forget", "no"])
+    assert "Forget everything?" in script.transcript and "kept everything" in script.transcript
+    assert await hub.scoped(UserKey.cli("alice")).count() == 1
+
+
+async def test_forget_everything_after_yes(hub: Hub, tmp_path: Path) -> None:
+    script = await run_chat(
+        hub, tmp_path, "alice", ["/remember I am vegetarian", "/remember I like jazz", "/forget", "yes"]
+    )
+    assert "erased 2 memories" in script.transcript
+    assert await hub.scoped(UserKey.cli("alice")).count() == 0
+
+
+async def test_forget_one_memory_by_its_id(hub: Hub, tmp_path: Path) -> None:
+    memory = hub.scoped(UserKey.cli("alice"))
+    [record] = await memory.add("I am vegetarian")
+    await memory.add("I like jazz")
+    script = await run_chat(hub, tmp_path, "alice", [f"/forget {record.id}", "yes"])
+    assert "Forget this memory for good?" in script.transcript
+    assert [r.text for r in await memory.get_all()] == ["I like jazz"]
+
+
+async def test_forget_one_memory_by_choosing_among_matches(hub: Hub, tmp_path: Path) -> None:
+    lines = ["/remember I am vegetarian", "/remember my cat is called Miso", "/remember I like cats"]
+    script = await run_chat(hub, tmp_path, "alice", [*lines, "/forget cat", "2"])
+    assert "Which one should I forget?" in script.transcript
+    assert "erased 1 memory" in script.transcript
+    assert await hub.scoped(UserKey.cli("alice")).count() == 2
+
+
+async def test_export_writes_a_private_json_file(hub: Hub, tmp_path: Path) -> None:
+    await run_chat(hub, tmp_path, "alice", ["/remember I am vegetarian", "/export"])
+    [path] = (tmp_path / "exports").iterdir()
+    assert path.stat().st_mode & 0o077 == 0
+    document = json.loads(path.read_text())
+    assert document["user"] == "cli:alice" and [m["text"] for m in document["memories"]] == [
+        "I am vegetarian"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/remember", "nothing to remember"),
+        ("/remember    ", "nothing to remember"),
+        ("/remember " + "x" * 5000, "too long"),
+        ("/remember bad\x00byte", "control characters"),
+        ("/recall " + "q" * 900, "too long"),
+        ("/frobnicate", "I don't know /frobnicate"),
+    ],
+)
+async def test_bad_input_gets_a_clear_message_and_changes_nothing(
+    hub: Hub, tmp_path: Path, line, answer
+) -> None:
+    script = await run_chat(hub, tmp_path, "alice", [line])
+    assert answer in script.said[-1]
+    assert await hub.scoped(UserKey.cli("alice")).count() == 0
+
+
+async def test_people_in_one_terminal_session_never_see_each_other(hub: Hub, tmp_path: Path) -> None:
+    await run_chat(hub, tmp_path, "alice", ["/remember I am a strict pescatarian"])
+    bob = await run_chat(hub, tmp_path, "bob", ["/recall food", "/recall", "what do I eat", "/forget", "yes"])
+    assert "pescatarian" not in bob.transcript
+    assert await hub.scoped(UserKey.cli("alice")).count() == 1
+
+
+async def test_the_demo_runs_the_scenario_and_exits_zero(settings: Settings) -> None:
+    said: list[str] = []
+    assert await demo(settings, said.append) == 0
+    transcript = "\n".join(said)
+    assert "FAIL" not in transcript and "All checks held" in transcript
+    assert not (settings.data_dir / "demo").exists()

@@ -36,6 +36,14 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await terminal.demo(settings)
     if args.command == "chat":
         return await terminal.chat(settings, args.user)
+    if args.command == "slack":
+        from bots.slack import run as run_slack
+
+        return await run_slack(settings)
+    if args.command == "discord":
+        from bots.discord import run as run_discord
+
+        return await run_discord(settings)
     raise ConfigError(f"'cubby {args.command}' is not available in this build")
 
 

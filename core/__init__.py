@@ -1,6 +1,7 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
 from core import commands, replies
+from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey, MemoryFull
@@ -10,6 +11,8 @@ from core.records import MemoryRecord, Source
 
 __all__ = [
     "EXPORT_FORMAT",
+    "Agent",
+    "AgentReply",
     "BackendUnavailable",
     "ConfigError",
     "CubbyError",

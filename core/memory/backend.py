@@ -99,6 +99,10 @@ class Mem0Backend:
             return None  # someone else's id is indistinguishable from an unknown one
         return record_from_payload(str(row.id), row.payload)
 
+    def prime(self, texts: list[str]) -> None:
+        """Embed ``texts`` ahead of the mem0 call that needs them; safe from any thread."""
+        self.embedder.prime(texts)
+
     def users_with_prefix(self, prefix: str) -> list[str]:
         return sorted(
             set(self.store.users_with_prefix(prefix)) | set(self.entities.users_with_prefix(prefix))

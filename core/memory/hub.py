@@ -104,7 +104,7 @@ class Hub:
     async def _embed_ahead(self, texts: list[str]) -> None:
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._embed_threads, self._backend.embedder.prime, texts)
+            await loop.run_in_executor(self._embed_threads, self._backend.prime, texts)
         except Exception as error:
             log.error("embedding failed: %s", type(error).__name__)
             raise BackendUnavailable("the embedding model failed; nothing was changed") from error

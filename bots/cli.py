@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from core import ConfigError, CubbyError, Settings, load_settings
 
@@ -24,6 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run the two-person isolation scenario on the embedded store")
     chat = sub.add_parser("chat", help="talk to Cubby in the terminal")
     chat.add_argument("--user", required=True, help="your name (lowercase letters, digits, - and _)")
+    memories = sub.add_parser("memories", help="operator commands for one person's data")
+    action = memories.add_subparsers(dest="action", required=True)
+    export = action.add_parser("export", help="print (or --output) everything held about a person")
+    export.add_argument("--user", required=True, help="the user key, e.g. slack:T0123:U0456")
+    export.add_argument("--output", type=Path, help="write to this file (mode 600) instead of stdout")
+    forget = action.add_parser("forget", help="erase everything held about a person")
+    forget.add_argument("--user", required=True, help="the user key, e.g. discord:81234567890123456")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     sub.add_parser("slack", help="run the Slack bot")
     sub.add_parser("discord", help="run the Discord bot")
     return parser
@@ -36,6 +45,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await terminal.demo(settings)
     if args.command == "chat":
         return await terminal.chat(settings, args.user)
+    if args.command == "memories":
+        from bots import operator
+
+        if args.action == "export":
+            return await operator.export_memories(settings, args.user, args.output)
+        return await operator.forget_memories(settings, args.user, assume_yes=args.yes)
     if args.command == "slack":
         from bots.slack import run as run_slack
 

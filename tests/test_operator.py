@@ -1,0 +1,66 @@
+"""Operator commands for data requests, safe to run beside a running bot."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bots import operator
+from core import Settings, UserKey, open_hub
+from tests.conftest import files_containing
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_export_prints_everything_held_about_one_person(settings: Settings, capsys) -> None:
+    async with open_hub(settings=settings) as hub:
+        await hub.scoped(UserKey.slack("T1", "U1")).add("I am vegetarian")
+        await hub.scoped(UserKey.slack("T2", "U1")).add("Someone else entirely")
+    assert await operator.export_memories(settings, "slack:T1:U1", None) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [m["text"] for m in document["memories"]] == ["I am vegetarian"]
+
+
+async def test_forget_needs_the_key_typed_back_unless_yes(settings: Settings) -> None:
+    async with open_hub(settings=settings) as hub:
+        await hub.scoped(UserKey.cli("alice")).add("I am vegetarian")
+    assert await operator.forget_memories(settings, "cli:alice", assume_yes=False, ask=lambda _: "y") == 1
+    async with open_hub(settings=settings) as hub:
+        assert await hub.scoped(UserKey.cli("alice")).count() == 1
+    assert (
+        await operator.forget_memories(settings, "cli:alice", assume_yes=False, ask=lambda _: "cli:alice")
+        == 0
+    )
+    async with open_hub(settings=settings) as hub:
+        assert await hub.scoped(UserKey.cli("alice")).count() == 0
+
+
+async def test_forget_from_another_process_while_a_bot_runs(settings: Settings) -> None:
+    secret = "canary-7f1c9e-operator"
+    async with open_hub(settings=settings) as bot:
+        alice, bob = bot.scoped(UserKey.cli("alice")), bot.scoped(UserKey.cli("bob"))
+        await alice.add(f"My secret is {secret}")
+        await bob.add("I always want a window seat")
+        finished = subprocess.run(
+            [sys.executable, "-m", "bots.cli", "memories", "forget", "--user", "cli:alice", "--yes"],
+            env={"CUBBY_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=settings.data_dir.parent,
+        )
+        assert finished.returncode == 0, finished.stderr
+        assert await alice.count() == 0 and await alice.search("secret") == []
+        assert [r.text for r in await bob.get_all()] == ["I always want a window seat"]
+        assert files_containing(settings.data_dir, secret) == []
+
+
+def test_a_malformed_key_is_refused_with_a_message() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "bots.cli", "memories", "forget", "--user", "slack:T1:*", "--yes"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0 and "not a valid" in finished.stderr

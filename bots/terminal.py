@@ -10,12 +10,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from core import (
+    Agent,
     CubbyError,
     ScopedMemory,
     Settings,
     Source,
     UserKey,
     commands,
+    load_settings,
     open_hub,
     replies,
 )
@@ -29,17 +31,27 @@ async def ask_stdin(prompt: str) -> str:
 
 
 class TerminalChat:
-    """One person's session. Lines starting with ``/`` are commands; any other line searches."""
+    """One person's session. Lines starting with ``/`` are commands; any other line goes to the agent,
+    which converses when an LLM is configured and otherwise shows the relevant memories. The agent
+    defaults to one configured from the environment, like the rest of Cubby."""
 
-    def __init__(self, memory: ScopedMemory, ask: Ask, say: Say, export_dir: Path) -> None:
+    def __init__(
+        self, memory: ScopedMemory, ask: Ask, say: Say, export_dir: Path, agent: Agent | None = None
+    ) -> None:
         self.memory = memory
         self.ask = ask
         self.say = say
         self.export_dir = export_dir
+        self.agent = agent or Agent(load_settings())
         self.source = Source("cli", "terminal")
 
     async def run(self) -> None:
-        self.say(f"Hi {self.memory.key.parts[0]}! " + replies.help_text() + "\nType /quit to leave.")
+        plain_lines = (
+            "Anything else you type, I answer from what I remember."
+            if self.agent.converses
+            else "Anything else you type, I look up in what I remember."
+        )
+        self.say(f"Hi {self.memory.key.parts[0]}! {replies.help_text()}\n{plain_lines} Type /quit to leave.")
         while True:
             try:
                 line = await self.ask("> ")
@@ -68,7 +80,7 @@ class TerminalChat:
             elif command.startswith("/"):
                 self.say(f"I don't know {command}. " + replies.help_text())
             else:
-                self.say(replies.recalled(await commands.recall(self.memory, line)))
+                self.say((await self.agent.reply(self.memory, line, source=self.source)).text)
         except CubbyError as error:
             self.say(replies.describe_error(error))
 
@@ -106,7 +118,11 @@ class TerminalChat:
 async def chat(settings: Settings, user: str) -> int:
     key = UserKey.cli(user)
     async with open_hub(settings=settings) as hub:
-        await TerminalChat(hub.scoped(key), ask_stdin, print, Path.cwd()).run()
+        agent = Agent(settings)
+        try:
+            await TerminalChat(hub.scoped(key), ask_stdin, print, Path.cwd(), agent).run()
+        finally:
+            await agent.close()  # lets the last fact extraction finish before the hub closes
     return 0
 
 

@@ -6,6 +6,8 @@ What this changes about mem0's defaults, and why:
 - our SQLite vector store and local embedder are registered into mem0's factories, so nothing is
   written to ``/tmp`` or fetched from a model hub;
 - no LLM is needed: without one, a stand-in refuses to be called and adds are verbatim (``infer=False``);
+  with one, extraction uses Cubby's :class:`core.llm.ExtractionLLM` instead of mem0's stock OpenAI
+  provider, which has no overall time limit and retries on its own schedule;
 - mem0's history database is replaced by :class:`NoHistory`. mem0 keeps the old and new text of every
   change there, with no way to turn it off (mem0 #6512); Cubby never shows that history, and keeping
   it would keep erased text. The raw-message log used as extraction context goes the same way;
@@ -18,15 +20,18 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from core.config import Settings
 from core.embedding import DIMENSIONS
+from core.llm import LLMConfig
 
 _STORE_PROVIDER = "cubby_sqlite"
 _EMBEDDER_PROVIDER = "cubby_local"
 _NO_LLM_PROVIDER = "cubby_none"
+_LLM_PROVIDER = "cubby_openai"
 COLLECTION = "memories"
 
 
@@ -113,6 +118,7 @@ def import_mem0(settings: Settings) -> Any:
     VectorStoreFactory.provider_to_class[_STORE_PROVIDER] = "core.sqlite_store.SQLiteVectorStore"
     EmbedderFactory.provider_to_class[_EMBEDDER_PROVIDER] = "core.embedding.LocalEmbedder"
     LlmFactory.register_provider(_NO_LLM_PROVIDER, "core.memory.engine.NoLLM")
+    LlmFactory.register_provider(_LLM_PROVIDER, "core.llm.ExtractionLLM", config_class=LLMConfig)
     _quiet_mem0_logs()
     return mem0
 
@@ -120,15 +126,7 @@ def import_mem0(settings: Settings) -> Any:
 def _llm_config(settings: Settings) -> tuple[str, dict[str, Any]]:
     if not settings.llm_enabled:
         return _NO_LLM_PROVIDER, {}
-    assert settings.openai_api_key is not None
-    config: dict[str, Any] = {
-        "model": settings.extraction_model,
-        "api_key": settings.openai_api_key.get_secret_value(),
-        "temperature": 0.0,
-    }
-    if settings.openai_base_url:
-        config["openai_base_url"] = settings.openai_base_url
-    return "openai", config
+    return _LLM_PROVIDER, asdict(LLMConfig.from_settings(settings, model=settings.extraction_model))
 
 
 def build_memory(settings: Settings, vector_store: tuple[str, Any]) -> Any:

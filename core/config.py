@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     mem0_api_key: SecretStr | None = Field(None, alias="MEM0_API_KEY")
     mem0_host: str | None = Field(None, alias="MEM0_HOST")
     mem0_telemetry: bool = Field(False, alias="CUBBY_MEM0_TELEMETRY")
+    mem0_timeout_seconds: float = Field(15.0, alias="CUBBY_MEM0_TIMEOUT_SECONDS", gt=0, le=300)
 
     # LLM (optional): fact extraction and conversation
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")

@@ -21,7 +21,6 @@ import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,11 +31,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from core.filters import UnsupportedFilter, compile_filter, scoped_user
+from core.keywords import bm25
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
-_WORD = re.compile(r"\w+", re.UNICODE)
-_BM25_K1 = 1.2
-_BM25_B = 0.75
 
 
 class SQLiteStoreConfig(BaseModel):
@@ -54,10 +51,6 @@ class StoredVector:
     id: str
     score: float | None
     payload: dict[str, Any] = field(default_factory=dict)
-
-
-def _words(text: object) -> list[str]:
-    return _WORD.findall(text.casefold()) if isinstance(text, str) else []
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -241,38 +234,10 @@ class SQLiteVectorStore:
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters``."""
         rows, predicate = self._user_rows(filters)
-        terms = set(_words(query))
-        if not rows or not terms or top_k <= 0:
+        if top_k <= 0:
             return []
-        documents = []
-        for id_, _, raw in rows:
-            payload = json.loads(raw)
-            if predicate(payload):
-                documents.append(
-                    (id_, payload, Counter(_words(payload.get("text_lemmatized") or payload.get("data"))))
-                )
-        if not documents:
-            return []
-        average_length = sum(sum(words.values()) for _, _, words in documents) / len(documents) or 1.0
-        frequency = {term: sum(1 for _, _, words in documents if term in words) for term in terms}
-        hits = []
-        for id_, payload, words in documents:
-            length = sum(words.values())
-            score = 0.0
-            for term in terms:
-                tf = words.get(term, 0)
-                if tf:
-                    idf = math.log(1 + (len(documents) - frequency[term] + 0.5) / (frequency[term] + 0.5))
-                    score += (
-                        idf
-                        * tf
-                        * (_BM25_K1 + 1)
-                        / (tf + _BM25_K1 * (1 - _BM25_B + _BM25_B * length / average_length))
-                    )
-            if score > 0:
-                hits.append(StoredVector(id_, score, payload))
-        hits.sort(key=lambda hit: hit.score, reverse=True)
-        return hits[:top_k]
+        documents = [(id_, payload) for id_, _, raw in rows if predicate(payload := json.loads(raw))]
+        return [StoredVector(id_, score, payload) for id_, score, payload in bm25(query, documents)[:top_k]]
 
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None

@@ -5,7 +5,11 @@ import random
 import threading
 import time
 
+import pytest
+
 from core import Hub, UserKey
+
+pytestmark = pytest.mark.every_backend
 
 TEXTS = ["I am vegetarian", "window seat please", "I like jazz", "my cat is Miso", "I run marathons"]
 

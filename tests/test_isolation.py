@@ -8,6 +8,8 @@ import pytest
 
 from core import Hub, InvalidUserKey, ScopedMemory, UserKey
 
+pytestmark = pytest.mark.every_backend
+
 TOPICS = [
     "I am vegetarian",
     "I love spicy Thai food",

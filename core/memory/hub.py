@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import re
 import unicodedata
@@ -22,8 +23,7 @@ from typing import Any, TypeVar
 from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
 from core.keys import UserKey
-from core.memory.backend import Mem0Backend
-from core.memory.engine import build_memory, embedded_store
+from core.memory.backends import Backend, open_backend
 from core.records import MemoryRecord, Source, utc_now
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ _MEMORY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 _ROLES = ("user", "assistant")
 _SEARCH_LIMIT_MAX = 100
 EXPORT_FORMAT = "cubby.export.v1"
+_NOTHING_ELSE_HELD = "nothing else: Cubby keeps no change history and no conversation log"
 
 
 def _clean_text(value: object, *, what: str, max_chars: int) -> str:
@@ -60,7 +61,7 @@ def _is_memory_id(value: object) -> bool:
 class Hub:
     """Owns the backend and its threads. Get one with :func:`open_hub`."""
 
-    def __init__(self, backend: Mem0Backend, settings: Settings) -> None:
+    def __init__(self, backend: Backend, settings: Settings) -> None:
         self.settings = settings
         self._backend = backend
         self._memory_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-memory")
@@ -88,12 +89,19 @@ class Hub:
                 log.error("a stored row has a non-canonical user key; skipped")
         return keys
 
+    async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Await an async backend's method (network I/O, e.g. the hosted platform) on the loop; run a
+        synchronous one (mem0's ``Memory``, not thread-safe) on the one memory thread."""
+        if inspect.iscoroutinefunction(function):
+            return await function(*args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._memory_thread, functools.partial(function, *args))
+
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise BackendUnavailable("the memory hub is closed")
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._memory_thread, functools.partial(function, *args))
+            return await self._call(function, *args)
         except CubbyError:
             raise
         except Exception as error:
@@ -112,8 +120,7 @@ class Hub:
     async def close(self) -> None:
         if self._closed:
             return
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._memory_thread, self._backend.close)
+        await self._call(self._backend.close)
         self._closed = True
         self._memory_thread.shutdown(wait=True)
         self._embed_threads.shutdown(wait=True)
@@ -216,7 +223,7 @@ class ScopedMemory:
             "exported_at": utc_now().isoformat(),
             "count": len(records),
             "memories": [record.to_dict() for record in records],
-            "also_held": "nothing else: Cubby keeps no change history and no conversation log",
+            "also_held": getattr(self._hub._backend, "also_held", _NOTHING_ELSE_HELD),
         }
 
 
@@ -224,19 +231,12 @@ class ScopedMemory:
 async def open_hub(
     data_dir: str | Path | None = None, *, settings: Settings | None = None
 ) -> AsyncIterator[Hub]:
-    """Open the configured memory backend (the embedded SQLite store unless configured otherwise)."""
+    """Open the configured memory backend: the embedded SQLite store unless ``CUBBY_BACKEND`` says
+    ``postgres`` or ``hosted`` (see :mod:`core.memory.backends`)."""
     settings = settings or load_settings()
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
-    if settings.backend != "embedded":
-        raise ConfigError(f"the {settings.backend!r} backend is not available in this build")
-    memory = await asyncio.to_thread(build_memory, settings, embedded_store(settings))
-    backend = Mem0Backend(
-        memory,
-        max_memories_per_user=settings.max_memories_per_user,
-        search_threshold=settings.search_threshold,
-    )
-    hub = Hub(backend, settings)
+    hub = Hub(await open_backend(settings), settings)
     try:
         yield hub
     finally:

@@ -1,0 +1,76 @@
+"""Buttons on Cubby's ephemeral messages: confirm or cancel a /forget, page through /recall.
+
+A button's value only says *what* to act on (a memory id, "everything", a page number). *Whose*
+memories is always re-derived from the user who clicked, so a forwarded or crafted button can only
+ever touch the clicker's own memories - someone else's memory id is simply not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bots.slack import blocks
+from bots.slack.services import Respond, Services, respond_privately
+from core import commands, replies
+
+Ack = Callable[..., Awaitable[Any]]
+
+
+def clicked_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        value = actions[0].get("value")
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def page_number(value: object) -> int:
+    """A page number from a button value or view metadata; 1 for anything that is not one."""
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 7 else 1
+
+
+def register_message_actions(app: AsyncApp, services: Services) -> None:
+    def apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
+        async def apologize(message: str) -> None:
+            await respond_privately(respond, blocks.notice(message), replace=True)
+
+        return apologize
+
+    @app.action(blocks.FORGET)
+    async def forget(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+
+        async def work() -> None:
+            memory = services.memory_of(body)
+            target = clicked_value(body)
+            if target == blocks.EVERYTHING:
+                erased = await commands.forget_everything(memory)
+            else:
+                erased = int(await commands.forget_one(memory, target))
+            await respond_privately(respond, blocks.notice(replies.forgotten(erased)), replace=True)
+
+        await services.handle("forget button", work, apologize_with(respond))
+
+    @app.action(blocks.FORGET_CANCEL)
+    async def cancel(ack: Ack, respond: Respond) -> None:
+        await ack()
+
+        async def work() -> None:
+            await respond_privately(respond, blocks.notice(replies.FORGET_CANCELLED), replace=True)
+
+        await services.handle("cancel button", work, apologize_with(respond))
+
+    @app.action(blocks.RECALL_PAGE)
+    async def turn_page(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+
+        async def work() -> None:
+            page = page_number(clicked_value(body))
+            result = await commands.recall(services.memory_of(body), None, page=page)
+            await respond_privately(respond, blocks.recalled(result), replace=True)
+
+        await services.handle("recall page button", work, apologize_with(respond))

@@ -1,0 +1,113 @@
+"""``cubby slack``: open the memory hub, connect to Slack, run until stopped, shut down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bots.slack.app import EVENTS_PATH, SlackBot, build_bot, choose_mode, secret_value
+from bots.slack.services import slack_error_code
+from core import Agent, ConfigError, CubbyError, Settings, open_hub
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 10.0
+
+
+def keep_slack_libraries_quiet() -> None:
+    """Slack's libraries log whole request and response bodies - memory text included - at DEBUG.
+    Cubby keeps them at INFO or above whatever ``CUBBY_LOG_LEVEL`` says."""
+    for name in ("slack_bolt", "slack_sdk"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
+async def start_http(app: AsyncApp, *, host: str, port: int) -> web.AppRunner:
+    """Serve ``app`` (events, commands, interactivity; and the OAuth pages in OAuth mode)."""
+    server = app.server(port=port, path=EVENTS_PATH, host=host)
+    runner = web.AppRunner(server.web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def connect_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    handler = AsyncSocketModeHandler(app, app_token)
+    await handler.connect_async()
+    return handler
+
+
+async def check_bot_token(bot: SlackBot) -> None:
+    """Fail at start, with a clear message, when Slack rejects the bot token."""
+    if bot.mode == "oauth":
+        return  # each workspace's token comes from its installation
+    try:
+        await bot.app.client.auth_test()
+    except SlackApiError as error:
+        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({slack_error_code(error)})") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        url = bot.app.client.base_url
+        raise CubbyError(f"could not reach the Slack API at {url} ({type(error).__name__})") from None
+
+
+def _stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    return installed
+
+
+async def serve_until(stop: asyncio.Event, bot: SlackBot, settings: Settings, host: str) -> None:
+    """Take requests from Slack until ``stop`` is set, then stop taking them."""
+    if bot.mode == "socket":
+        handler = await connect_socket_mode(bot.app, secret_value(settings.slack_app_token))
+        log.info("Cubby is connected to Slack over Socket Mode")
+        try:
+            await stop.wait()
+        finally:
+            await handler.close_async()
+    else:
+        runner = await start_http(bot.app, host=host, port=settings.port)
+        log.info("Cubby is serving Slack (%s mode) on port %d", bot.mode, settings.port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+
+async def run(settings: Settings, *, stop: asyncio.Event | None = None, host: str = "0.0.0.0") -> int:
+    """Run the Slack bot until SIGINT/SIGTERM (or until ``stop`` is set); returns the exit code."""
+    choose_mode(settings)  # a configuration mistake is reported before anything starts
+    keep_slack_libraries_quiet()
+    own_stop = stop is None
+    stop = stop or asyncio.Event()
+    signals = _stop_on_signals(stop) if own_stop else []
+    try:
+        async with open_hub(settings=settings) as hub:
+            agent = Agent(settings)
+            bot = build_bot(hub, agent, settings)
+            await check_bot_token(bot)
+            await serve_until(stop, bot, settings, host)
+            # Finish what was acknowledged before the hub closes under it.
+            if not await bot.services.work.idle(DRAIN_SECONDS):
+                log.warning("stopped with Slack work still running")
+            close_agent = getattr(agent, "close", None)  # the LLM agent finishes its fact extractions
+            if close_agent is not None:
+                await close_agent()
+    finally:
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    log.info("Cubby has left Slack")
+    return 0

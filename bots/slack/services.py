@@ -1,0 +1,126 @@
+"""What every Slack listener is given, and the one way listeners run their work.
+
+:meth:`Services.handle` runs a piece of work after Slack has been acknowledged: it counts the work as
+in flight (so shutdown can wait for it), and turns any failure into a short apology for the person and
+a log line that names the error's type only - exception messages may quote memory text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookResponse
+
+from bots.slack import identity
+from bots.slack.dedupe import SeenEvents
+from core import (
+    Agent,
+    BackendUnavailable,
+    CubbyError,
+    Hub,
+    InvalidInput,
+    InvalidUserKey,
+    ScopedMemory,
+    replies,
+)
+
+log = logging.getLogger(__name__)
+
+Apologize = Callable[[str], Awaitable[Any]]
+Respond = Callable[..., Awaitable[WebhookResponse]]
+
+
+def slack_error_code(error: SlackApiError) -> str:
+    """Slack's error code ("channel_not_found", ...), which carries no memory text; or the HTTP status."""
+    data = getattr(error.response, "data", None)
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return data["error"]
+    return f"HTTP {getattr(error.response, 'status_code', '?')}"
+
+
+class InFlight:
+    """Counts work started after an acknowledgement, so shutdown (and tests) can wait for it."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        self._count += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    async def idle(self, timeout: float) -> bool:
+        """Wait until no work is running; False if some was still running after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+@dataclass
+class Services:
+    hub: Hub
+    agent: Agent
+    work: InFlight = field(default_factory=InFlight)
+    seen_events: SeenEvents = field(default_factory=SeenEvents)
+
+    def memory_of(self, body: Mapping[str, Any]) -> ScopedMemory:
+        """The memory of the person who sent ``body`` - and nobody else's."""
+        return self.hub.scoped(identity.user_key(body))
+
+    async def handle(
+        self,
+        what: str,
+        work: Callable[[], Awaitable[None]],
+        apologize: Apologize,
+        *,
+        usage: str | None = None,
+    ) -> None:
+        """Run ``work``; on failure, log the error type and ``apologize`` to the person.
+
+        ``usage`` is added to the apology when the person's input was refused."""
+        async with self.work.running():
+            try:
+                await work()
+                return
+            except (InvalidInput, InvalidUserKey) as error:
+                log.info("%s: refused input (%s)", what, type(error).__name__)
+                message = replies.describe_error(error) + (f"\nUsage: {usage}" if usage else "")
+            except BackendUnavailable as error:
+                log.warning("%s: memory backend unavailable", what)
+                message = replies.describe_error(error)
+            except CubbyError as error:
+                log.warning("%s: %s", what, type(error).__name__)
+                message = replies.describe_error(error)
+            except SlackApiError as error:
+                log.warning("%s: Slack API error %s", what, slack_error_code(error))
+                message = replies.describe_error(error)
+            except Exception as error:
+                log.error("%s failed: %s", what, type(error).__name__)
+                message = replies.describe_error(error)
+            try:
+                await apologize(message)
+            except Exception as error:
+                log.error("%s: could not deliver the apology: %s", what, type(error).__name__)
+
+
+async def respond_privately(respond: Respond, message: Mapping[str, Any], *, replace: bool = False) -> None:
+    """Answer through the request's ``response_url``, visible only to the person who asked."""
+    response = await respond(**message, response_type="ephemeral", replace_original=replace)
+    if response.status_code != 200:
+        log.warning("Slack refused a response_url reply (HTTP %s)", response.status_code)

@@ -1,0 +1,83 @@
+"""Uninstalling Cubby erases what it holds for that workspace.
+
+``app_uninstalled``, and ``tokens_revoked`` for the bot token (after which Cubby can no longer act
+there), erase the memories of every person keyed under that installation (``slack:<id>:*``) and then
+its stored installation (OAuth mode). Revoked *user* tokens only drop those tokens: Cubby asks for none.
+
+Enterprise Grid: memories are keyed by the organisation (see ``identity``), so uninstalling Cubby from
+any workspace of an organisation erases the memories of that organisation's people. Cubby errs on the
+side of erasing: it cannot tell which workspace a person used it from.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+
+from bots.slack import identity
+from bots.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def erase_workspace(services: Services, body: dict[str, Any]) -> int:
+    """Erase every memory of the installation that sent ``body``; returns how many people had any."""
+    workspace = identity.workspace_id(body)
+    if workspace is None:
+        log.warning("an uninstall event named no workspace; nothing erased")
+        return 0
+    people = await services.hub.users_in_workspace(identity.workspace_prefix(workspace))
+    failed = 0
+    for key in people:  # one person's failure must not leave everyone else's memories behind
+        try:
+            await services.hub.scoped(key).delete_all()
+        except Exception as error:
+            failed += 1
+            log.error("could not erase one person's memories after an uninstall: %s", type(error).__name__)
+    log.info("erased the memories of %d people of an uninstalled workspace", len(people) - failed)
+    if failed:
+        raise RuntimeError(f"{failed} people's memories could not be erased")
+    return len(people)
+
+
+async def _forget_installation(store: AsyncInstallationStore | None, body: dict[str, Any]) -> None:
+    if store is None:  # a single-workspace bot: its tokens live in the environment, nothing stored
+        log.warning("Cubby was uninstalled from its workspace; its Slack tokens no longer work")
+        return
+    enterprise, team = identity.installation_ids(body)
+    await store.async_delete_all(enterprise_id=enterprise, team_id=team)
+
+
+def register_uninstall(app: AsyncApp, services: Services) -> None:
+    async def nobody_to_tell(message: str) -> None:
+        return None  # the workspace is gone; there is nobody left to apologise to
+
+    @app.event("app_uninstalled")
+    async def uninstalled(body: dict[str, Any]) -> None:
+        async def work() -> None:
+            await erase_workspace(services, body)
+            await _forget_installation(app.installation_store, body)
+
+        await services.handle("app_uninstalled", work, nobody_to_tell)
+
+    @app.event("tokens_revoked")
+    async def tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+        bot_revoked = bool(tokens.get("bot"))
+        revoked_users = [user for user in tokens.get("oauth") or [] if isinstance(user, str)]
+
+        async def work() -> None:
+            if bot_revoked:
+                await erase_workspace(services, body)
+                await _forget_installation(app.installation_store, body)
+            elif revoked_users and app.installation_store is not None:
+                enterprise, team = identity.installation_ids(body)
+                for user in revoked_users:
+                    await app.installation_store.async_delete_installation(
+                        enterprise_id=enterprise, team_id=team, user_id=user
+                    )
+
+        await services.handle("tokens_revoked", work, nobody_to_tell)

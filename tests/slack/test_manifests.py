@@ -1,0 +1,28 @@
+"""The app manifests ask for exactly the scopes, events and commands Cubby uses."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bots.slack.app import BOT_SCOPES
+
+MANIFESTS = Path(__file__).resolve().parents[2] / "bots" / "slack"
+EVENTS = {"app_home_opened", "app_mention", "app_uninstalled", "message.im", "tokens_revoked"}
+COMMANDS = {"/remember", "/recall", "/forget", "/cubby"}
+
+
+@pytest.mark.parametrize(("name", "socket_mode"), [("manifest.yml", True), ("manifest-http.yml", False)])
+def test_a_manifest_matches_what_the_app_uses(name: str, socket_mode: bool) -> None:
+    manifest = yaml.safe_load((MANIFESTS / name).read_text())
+
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    assert "user" not in manifest["oauth_config"]["scopes"]
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == EVENTS
+    assert {command["command"] for command in manifest["features"]["slash_commands"]} == COMMANDS
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is socket_mode
+    if not socket_mode:
+        assert manifest["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")
+        assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")

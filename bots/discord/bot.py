@@ -1,0 +1,89 @@
+"""CubbyBot: the discord.py client, its intents, its cogs and the syncing of its slash commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands as ext_commands
+
+from bots.discord import respond
+from bots.discord.cogs.conversation import ConversationCog
+from bots.discord.cogs.memory import MemoryCog
+from bots.discord.render import NO_MENTIONS
+from bots.discord.respond import Timing
+from core import Agent, Hub, Settings
+
+log = logging.getLogger(__name__)
+
+
+def cubby_intents() -> discord.Intents:
+    """Servers and their channels, plus messages in servers and DMs.
+
+    The privileged Message Content intent is deliberately NOT requested: Discord still delivers the
+    text of DMs and of messages that mention Cubby - the only messages it answers - and Cubby never
+    receives the text of anyone's other messages."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    return intents
+
+
+class CubbyTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        # discord.py's default handler logs the traceback, whose messages may quote memory text.
+        original = getattr(error, "original", error)
+        command = interaction.command.name if interaction.command else "unknown"
+        log.error("/%s failed: %s", command, type(original).__name__)
+        await respond.apologise(interaction, original)
+
+
+class CubbyBot(ext_commands.Bot):
+    def __init__(
+        self, *, hub: Hub, agent: Agent, settings: Settings, timing: Timing | None = None, **options: Any
+    ) -> None:
+        super().__init__(
+            command_prefix=ext_commands.when_mentioned,  # unused: Cubby has slash commands only
+            help_command=None,
+            intents=cubby_intents(),
+            allowed_mentions=NO_MENTIONS,
+            tree_cls=CubbyTree,
+            **options,
+        )
+        self.hub = hub
+        self.agent = agent
+        self.settings = settings
+        self.timing = timing or Timing()
+
+    async def setup_hook(self) -> None:
+        await self.add_cog(MemoryCog(self.hub, self.timing))
+        await self.add_cog(ConversationCog(self, self.hub, self.agent))
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands with Discord: in the dev server (instant) if one is set,
+        else globally (may take a while to reach every server)."""
+        if self.settings.discord_dev_guild_id is not None:
+            guild = discord.Object(id=self.settings.discord_dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to the dev server", len(synced))
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info(
+            "connected to Discord as user id %s in %d servers", self.user and self.user.id, len(self.guilds)
+        )
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Cubby has no prefix commands; the conversation cog listens to messages."""
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py's default handler logs the traceback, whose messages may quote memory text.
+        log.error("handling %s failed: %s", event_method, type(sys.exc_info()[1]).__name__)

@@ -1,0 +1,1 @@
+"""One cog per feature: memory commands and conversation."""

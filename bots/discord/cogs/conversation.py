@@ -1,0 +1,100 @@
+"""Conversation: Cubby answers direct messages, and messages in a server that mention it.
+
+Privacy policy for servers: an answer that draws on the person's memories is never posted in the
+channel. Cubby sends it to the person by DM and replies in the channel only with a short pointer (or,
+if their DMs are closed, with a hint to use /recall, whose answers only they can see). An answer that
+reveals no memory is posted in the channel as a normal reply. In a DM, Cubby answers directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+from discord.ext import commands as ext_commands
+
+from bots.discord.identity import memory_of, source_of
+from bots.discord.render import NO_MENTIONS, escape, split_message
+from core import Agent, CubbyError, Hub, replies
+
+log = logging.getLogger(__name__)
+
+SENT_BY_DM = "That answer draws on your private memories, so I've sent it to you in a DM."
+DMS_CLOSED = (
+    "That answer draws on your private memories, so I won't post it here, and I can't DM you. "
+    "Use /recall here instead - only you will see the answer."
+)
+# Only ordinary messages and replies are conversation; joins, pins and the like are not.
+CONVERSATION_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+class ConversationCog(ext_commands.Cog, name="Conversation"):
+    def __init__(self, bot: ext_commands.Bot, hub: Hub, agent: Agent) -> None:
+        self.bot = bot
+        self.hub = hub
+        self.agent = agent
+
+    def is_for_me(self, message: discord.Message) -> bool:
+        """A person's DM to Cubby, or a person's server message that mentions Cubby by name."""
+        me = self.bot.user
+        if me is None or message.author.bot or message.webhook_id is not None:
+            return False  # bots (Cubby included) and webhooks never get an answer
+        if message.type not in CONVERSATION_TYPES:
+            return False
+        if message.guild is None:
+            return isinstance(message.channel, discord.DMChannel)
+        return any(user.id == me.id for user in message.mentions)
+
+    def without_my_mention(self, content: str) -> str:
+        assert self.bot.user is not None
+        return re.sub(rf"<@!?{self.bot.user.id}>", " ", content).strip()
+
+    @ext_commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if not self.is_for_me(message):
+            return
+        try:
+            await self.answer(message)
+        except CubbyError as error:
+            await self.reply(message, replies.describe_error(error))
+        except discord.HTTPException as error:
+            log.error("could not answer a message: %s", type(error).__name__)
+        except Exception as error:
+            # The message of an unexpected error may quote the person's text; only its type is logged.
+            log.error("answering a message failed: %s", type(error).__name__)
+            await self.reply(message, replies.describe_error(error))
+
+    async def answer(self, message: discord.Message) -> None:
+        text = self.without_my_mention(message.content)
+        if not text:
+            await self.reply(message, escape(replies.help_text()))
+            return
+        in_guild = message.guild is not None
+        memory = memory_of(self.hub, message.author)
+        reply = await self.agent.reply(memory, text, source=source_of(message.channel.id, in_guild=in_guild))
+        if not in_guild or not reply.reveals_memories:
+            await self.reply(message, escape(reply.text))
+            return
+        about = f"About your message in {message.channel.mention}:\n"
+        try:
+            await self.send_in_dm(message.author, about + escape(reply.text))
+        except discord.Forbidden:
+            await self.reply(message, DMS_CLOSED)
+        else:
+            await self.reply(message, SENT_BY_DM)
+
+    async def reply(self, message: discord.Message, text: str) -> None:
+        """Answer ``message`` where it was sent, without pinging anyone. Never raises."""
+        try:
+            for index, part in enumerate(split_message(text)):
+                if index == 0:
+                    await message.reply(part, allowed_mentions=NO_MENTIONS, mention_author=False)
+                else:
+                    await message.channel.send(part, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as error:
+            log.error("could not reply to a message: %s", type(error).__name__)
+
+    async def send_in_dm(self, user: discord.abc.User, text: str) -> None:
+        for part in split_message(text):
+            await user.send(part, allowed_mentions=NO_MENTIONS)

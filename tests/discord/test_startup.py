@@ -1,0 +1,104 @@
+"""Starting up: what CubbyBot tells Discord when it logs in and registers its commands, and how
+``cubby discord`` runs and stops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Iterator
+
+import discord
+import pytest
+
+from bots.discord import run
+from core import ConfigError, Settings
+
+from .conftest import StartCubby
+from .fake_discord import FakeDiscord
+from .harness import APPLICATION_ID, GUILD_ID, DiscordSession
+
+
+def command_syncs(fake: FakeDiscord) -> list:
+    return [r for r in fake.requests if r.method == "PUT" and r.path.endswith("/commands")]
+
+
+async def test_the_bot_identifies_with_server_and_message_intents_but_not_message_content(
+    cubby: DiscordSession,
+) -> None:
+    identify = cubby.fake.identify
+    assert identify is not None and identify["token"] == "fake-discord-token"
+    intents = discord.Intents._from_value(identify["intents"])
+    assert intents.guilds and intents.guild_messages and intents.dm_messages
+    assert not intents.message_content  # DMs and mentions carry their text without it
+    assert not intents.members and not intents.presences
+
+
+async def test_commands_are_synced_once_to_the_dev_server_before_connecting(cubby: DiscordSession) -> None:
+    [sync] = command_syncs(cubby.fake)
+    paths = [r.path for r in cubby.fake.requests]
+
+    assert sync.path == f"/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands"
+    assert paths.index(sync.path) < paths.index("/gateway")  # in setup_hook, not on_ready
+    commands = {command["name"]: command for command in sync.body}
+    assert set(commands) == {"remember", "recall", "forget", "export"}
+    assert all(command["contexts"] == [0, 1] for command in commands.values())  # servers and DMs
+    [text] = commands["remember"]["options"]
+    assert (text["name"], text["type"], text["required"]) == ("text", 3, True)
+    assert (text["min_length"], text["max_length"]) == (1, 2000)
+    query, page = commands["recall"]["options"]
+    assert (query["name"], query["required"], query["max_length"]) == ("query", False, 500)
+    assert (page["name"], page["type"], page["min_value"]) == ("page", 4, 1)
+    [memory] = commands["forget"]["options"]
+    assert (memory["name"], memory["required"]) == ("memory", False)
+    assert commands["export"]["options"] == []
+
+
+async def test_without_a_dev_server_commands_are_synced_globally(
+    start_cubby: StartCubby, discord_settings: Settings
+) -> None:
+    cubby = await start_cubby(discord_settings.model_copy(update={"discord_dev_guild_id": None}))
+
+    [sync] = command_syncs(cubby.fake)
+    assert sync.path == f"/applications/{APPLICATION_ID}/commands"
+
+
+@pytest.fixture
+def discord_log_level() -> Iterator[logging.Logger]:
+    """run() raises the discord logger to INFO; put the level back for the tests that follow."""
+    logger = logging.getLogger("discord")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield logger
+    logger.setLevel(level)
+
+
+async def test_cubby_discord_needs_a_token(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        await run(settings)
+
+
+async def test_cubby_discord_exits_with_1_when_discord_rejects_the_token(
+    fake_discord: FakeDiscord,
+    discord_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    discord_log_level: logging.Logger,
+) -> None:
+    fake_discord.accept_token = False
+
+    assert await asyncio.wait_for(run(discord_settings), timeout=30) == 1
+    assert "Discord rejected DISCORD_TOKEN" in caplog.text
+
+
+async def test_cubby_discord_runs_until_sigterm_then_stops_cleanly_and_never_logs_payloads(
+    fake_discord: FakeDiscord, discord_settings: Settings, discord_log_level: logging.Logger
+) -> None:
+    running = asyncio.create_task(run(discord_settings))
+    await asyncio.wait_for(fake_discord.identified.wait(), timeout=30)  # the handler is in place by then
+
+    os.kill(os.getpid(), signal.SIGTERM)
+
+    assert await asyncio.wait_for(running, timeout=30) == 0
+    # discord.py's DEBUG logs quote whole payloads, memory text included.
+    assert not discord_log_level.isEnabledFor(logging.DEBUG)

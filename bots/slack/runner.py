@@ -102,9 +102,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, host: st
             # Finish what was acknowledged before the hub closes under it.
             if not await bot.services.work.idle(DRAIN_SECONDS):
                 log.warning("stopped with Slack work still running")
-            close_agent = getattr(agent, "close", None)  # the LLM agent finishes its fact extractions
-            if close_agent is not None:
-                await close_agent()
+            await agent.close()  # lets pending fact extractions finish
     finally:
         loop = asyncio.get_running_loop()
         for sig in signals:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from core.errors import InvalidInput
 from core.memory import ScopedMemory
-from core.records import MemoryRecord, Source, utc_now
+from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 PAGE_SIZE = 10
 RECALL_LIMIT = 5
@@ -78,9 +78,11 @@ async def plan_forget(memory: ScopedMemory, argument: str | None = None) -> Forg
     if not argument:
         count = await memory.count()
         return ForgetPlan("everything", count) if count else ForgetPlan("nothing")
-    by_id = await memory.get(argument)
-    if by_id is not None:
-        return ForgetPlan("one", 1, [by_id])
+    if is_memory_id(argument):
+        # An id that is not this person's is unknown; never fall back to a search that could offer
+        # some unrelated memory of theirs instead.
+        by_id = await memory.get(argument)
+        return ForgetPlan("one", 1, [by_id]) if by_id else ForgetPlan("nothing")
     matches = await memory.search(argument, limit=FORGET_CANDIDATES)
     if not matches:
         return ForgetPlan("nothing")

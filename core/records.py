@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+_MEMORY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_memory_id(value: object) -> bool:
+    """True for text shaped like a memory id (a lowercase UUID), whoever's memory it may be."""
+    return isinstance(value, str) and _MEMORY_ID.fullmatch(value) is not None
 
 
 def utc_now() -> datetime:

@@ -121,3 +121,12 @@ async def test_the_demo_runs_the_scenario_and_exits_zero(settings: Settings) -> 
     transcript = "\n".join(said)
     assert "FAIL" not in transcript and "All checks held" in transcript
     assert not (settings.data_dir / "demo").exists()
+
+
+async def test_forgetting_someone_elses_memory_id_finds_nothing_to_forget(hub: Hub, tmp_path: Path) -> None:
+    [bobs] = await hub.scoped(UserKey.cli("bob")).add("I always want a window seat")
+    await hub.scoped(UserKey.cli("alice")).add("I always want a window seat too")
+    script = await run_chat(hub, tmp_path, "alice", [f"/forget {bobs.id}", "yes"])
+    assert "I found nothing to forget." in script.transcript
+    assert await hub.scoped(UserKey.cli("alice")).count() == 1
+    assert await hub.scoped(UserKey.cli("bob")).count() == 1

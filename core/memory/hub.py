@@ -12,7 +12,6 @@ import asyncio
 import functools
 import inspect
 import logging
-import re
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +23,11 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
-from core.records import MemoryRecord, Source, utc_now
+from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_MEMORY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ROLES = ("user", "assistant")
 _SEARCH_LIMIT_MAX = 100
 EXPORT_FORMAT = "cubby.export.v1"
@@ -52,10 +50,6 @@ def _clean_text(value: object, *, what: str, max_chars: int) -> str:
         if category == "Cc" and char not in "\n\t":
             raise InvalidInput(f"{what} contains control characters")
     return text
-
-
-def _is_memory_id(value: object) -> bool:
-    return isinstance(value, str) and _MEMORY_ID.fullmatch(value) is not None
 
 
 class Hub:
@@ -200,13 +194,13 @@ class ScopedMemory:
 
     async def get(self, memory_id: str) -> MemoryRecord | None:
         """The memory with this id if it is this person's; otherwise None, whoever else's it is."""
-        if not _is_memory_id(memory_id):
+        if not is_memory_id(memory_id):
             return None
         return await self._hub._run(self._hub._backend.get, self._user, memory_id)
 
     async def delete(self, memory_id: str) -> bool:
         """Erase one memory. True if it was this person's; someone else's id is an unknown id."""
-        if not _is_memory_id(memory_id):
+        if not is_memory_id(memory_id):
             return False
         return await self._hub._run(self._hub._backend.delete, self._user, memory_id)
 

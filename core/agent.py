@@ -6,8 +6,8 @@ cannot reach its answer.
 Without an LLM it shows the relevant memories and how to add more. With one (``OPENAI_API_KEY``) it
 searches the person's memories, sends them to the chat model as quoted data (see :data:`SYSTEM_PROMPT`),
 replies with the answer, and then hands the exchange to mem0's fact extraction in the background: the
-person's reply never waits for it. Extractions run one at a time, so at most one of them sits in the
-hub's memory thread ahead of anyone's command, and each is bounded by the LLM time budget; when
+person's reply never waits for it. Extractions run one at a time on the hub's extraction thread (so
+nobody's commands wait behind them), each bounded by the LLM time budget; when
 :data:`MAX_PENDING_EXTRACTIONS` are already waiting, further ones are skipped. When the chat model
 fails, the reply falls back to the memories themselves and nothing is extracted.
 """

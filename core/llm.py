@@ -2,10 +2,10 @@
 and the like through ``OPENAI_BASE_URL``.
 
 Both uses of a language model go through here: the agent's answers (:class:`ChatModel`, async) and
-mem0's fact extraction (:class:`ExtractionLLM`, which mem0 calls on the hub's memory thread).
+mem0's fact extraction (:class:`ExtractionLLM`, which mem0 calls on the hub's extraction thread).
 
-One call has one time budget, ``CUBBY_LLM_TIMEOUT_SECONDS``, retries included. A slow extraction holds
-the memory thread - and everyone's commands with it - so no call may wait longer than that. Quick
+One call has one time budget, ``CUBBY_LLM_TIMEOUT_SECONDS``, retries included, so a stuck model never
+holds a reply or an extraction (and the extractions queued behind it) for longer than that. Quick
 failures (429, 5xx, a refused connection) are retried up to ``CUBBY_LLM_MAX_RETRIES`` times after a
 short pause, but only while the budget has room; a ``Retry-After`` longer than what is left ends the
 call at once. (The answer is timed per network read in the synchronous client, and as a whole in the

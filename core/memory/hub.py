@@ -1,9 +1,14 @@
 """The hub: the one memory engine of a process, and the only way to get a :class:`ScopedMemory`.
 
-mem0's ``Memory`` is not thread-safe (FINDINGS §1: concurrent adds failed), so every mem0 call runs on
-one dedicated thread, in order. The event loop never waits on it. Embedding - the slow part of an add
-or a search, and one that releases the GIL - runs first on a small pool of its own, so several people
-are embedded in parallel while the memory thread works.
+mem0's ``Memory`` is not thread-safe as mem0 ships it (FINDINGS §1: concurrent adds failed in its
+shared history connection), so every mem0 call runs on one dedicated thread, in order. The event loop
+never waits on it. Embedding - the slow part of an add or a search, and one that releases the GIL -
+runs first on a small pool of its own, so several people are embedded in parallel.
+
+One exception: a fact extraction (``add(..., extract=True)``) spends seconds waiting on the LLM, and
+would hold everyone's commands behind it. It runs on a second, extraction thread. That is safe with
+the parts Cubby gives mem0: no history database, stores that serialise their own connection (or use a
+pool), an embedder whose cache is locked, and an entity store created before any call.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class Hub:
         self.settings = settings
         self._backend = backend
         self._memory_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-memory")
+        self._extraction_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-extract")
         self._embed_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cubby-embed")
         self._closed = False
 
@@ -83,19 +89,19 @@ class Hub:
                 log.error("a stored row has a non-canonical user key; skipped")
         return keys
 
-    async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+    async def _call(self, function: Callable[..., Any], *args: Any, extraction: bool = False) -> Any:
         """Await an async backend's method (network I/O, e.g. the hosted platform) on the loop; run a
-        synchronous one (mem0's ``Memory``, not thread-safe) on the one memory thread."""
+        synchronous one (mem0's ``Memory``) on the memory thread, or the extraction thread."""
         if inspect.iscoroutinefunction(function):
             return await function(*args)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._memory_thread, functools.partial(function, *args))
+        thread = self._extraction_thread if extraction else self._memory_thread
+        return await asyncio.get_running_loop().run_in_executor(thread, functools.partial(function, *args))
 
-    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+    async def _run(self, function: Callable[..., T], *args: Any, extraction: bool = False) -> T:
         if self._closed:
             raise BackendUnavailable("the memory hub is closed")
         try:
-            return await self._call(function, *args)
+            return await self._call(function, *args, extraction=extraction)
         except CubbyError:
             raise
         except Exception as error:
@@ -114,6 +120,7 @@ class Hub:
     async def close(self) -> None:
         if self._closed:
             return
+        await asyncio.to_thread(self._extraction_thread.shutdown, True)  # a running extraction finishes
         await self._call(self._backend.close)
         self._closed = True
         self._memory_thread.shutdown(wait=True)
@@ -175,7 +182,9 @@ class ScopedMemory:
         metadata["source"].setdefault("at", utc_now().isoformat())
         if not extract:
             await self._hub._embed_ahead([m["content"] for m in messages])
-        return await self._hub._run(self._hub._backend.add, self._user, messages, metadata, extract)
+        return await self._hub._run(
+            self._hub._backend.add, self._user, messages, metadata, extract, extraction=extract
+        )
 
     async def search(self, query: str, *, limit: int = 5) -> list[MemoryRecord]:
         """This person's memories closest in meaning to ``query``, best first."""

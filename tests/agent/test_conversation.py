@@ -3,6 +3,7 @@ mem0's real ``infer=True`` extraction. The real openai client talks to a fake se
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from core import Agent, Hub, Settings, Source, UserKey
@@ -131,3 +132,21 @@ async def test_the_memory_context_is_capped_by_count_and_by_characters(
 
     assert [len(texts) for texts in sent] == [2, 1, 0]
     assert all(text.startswith("I love") for text in sent[0] + sent[1])
+
+
+async def test_a_slow_extraction_does_not_hold_up_anyone_elses_commands(
+    agent: Agent, llm_hub: Hub, fake_openai: FakeOpenAI
+) -> None:
+    """Extraction waits on the model on its own thread; everyone's memory work goes on meanwhile."""
+    alice, bob = llm_hub.scoped(UserKey.cli("alice")), llm_hub.scoped(UserKey.cli("bob"))
+    await bob.add("I always want a window seat")
+    fake_openai.script("extraction", stall(2.5))
+    await agent.reply(alice, "I moved to Porto last week")
+    while not fake_openai.requests("extraction"):
+        await asyncio.sleep(0.01)
+
+    found = await bob.search("plane seats")
+    await bob.add("I like jazz")
+
+    assert [r.text for r in found] == ["I always want a window seat"]
+    assert agent.pending_extractions == 1  # the extraction is still waiting on the model

@@ -2,7 +2,8 @@
 
 Discord drops an interaction that is not acknowledged within 3 seconds. Most of Cubby's work takes
 milliseconds, so it answers directly; when the work is still running after ``defer_after`` seconds
-(a busy memory thread, a large export) it defers first and follows up when the work is done.
+(a busy memory thread under load, a large export) it defers first and follows up when the work is done.
+The default is short so that the person sees Cubby react at once even when it is busy.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Timing:
     """``defer_after``: seconds of work before deferring (Discord allows 3 in all, network included).
     ``question_timeout``: how long /forget's buttons stay live (interaction tokens last 15 minutes)."""
 
-    defer_after: float = 1.5
+    defer_after: float = 0.1
     question_timeout: float = 120.0
 
 

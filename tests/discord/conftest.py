@@ -54,6 +54,9 @@ async def start_cubby(fake_discord: FakeDiscord, discord_settings: Settings) -> 
             hub = await stack.enter_async_context(open_hub(settings=settings))
             agent = Agent(settings)
             stack.push_async_callback(agent.close)  # before the hub closes, after the bot stops
+            # Tests that expect a direct answer must not see it deferred on a busy CI machine; the
+            # deferred path has tests of its own (defer_after=0).
+            timing = timing or Timing(defer_after=2.0)
             bot = CubbyBot(hub=hub, agent=agent, settings=settings, timing=timing, guild_ready_timeout=0.05)
             task = asyncio.create_task(bot.start(TOKEN))
             stack.push_async_callback(_stop, bot, task)

@@ -78,7 +78,8 @@ class TerminalChat:
             elif command == "/export":
                 await self.export()
             elif command.startswith("/"):
-                self.say(f"I don't know {command}. " + replies.help_text())
+                shown = "".join(c if c.isprintable() else "?" for c in command[:40])
+                self.say(f"I don't know {shown}. " + replies.help_text())
             else:
                 self.say((await self.agent.reply(self.memory, line, source=self.source)).text)
         except CubbyError as error:
@@ -91,7 +92,7 @@ class TerminalChat:
             return
         if plan.kind == "choose":
             answer = (await self.ask("Number to forget (Enter to cancel): ")).strip()
-            if not answer.isdigit() or not 1 <= int(answer) <= len(plan.records):
+            if not (answer.isascii() and answer.isdigit()) or not 1 <= int(answer) <= len(plan.records):
                 self.say(replies.FORGET_CANCELLED)
                 return
             chosen = plan.records[int(answer) - 1]

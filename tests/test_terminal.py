@@ -130,3 +130,18 @@ async def test_forgetting_someone_elses_memory_id_finds_nothing_to_forget(hub: H
     assert "I found nothing to forget." in script.transcript
     assert await hub.scoped(UserKey.cli("alice")).count() == 1
     assert await hub.scoped(UserKey.cli("bob")).count() == 1
+
+
+@pytest.mark.parametrize("answer", ["²", "١", "0", "99", "-1", "two"])
+async def test_an_odd_answer_to_which_one_cancels_instead_of_crashing(
+    hub: Hub, tmp_path: Path, answer
+) -> None:
+    lines = ["/remember my cat is called Miso", "/remember I like cats", "/forget cat", answer]
+    script = await run_chat(hub, tmp_path, "alice", lines)
+    assert "kept everything" in script.transcript
+    assert await hub.scoped(UserKey.cli("alice")).count() == 2
+
+
+async def test_an_unknown_command_is_not_echoed_with_control_characters(hub: Hub, tmp_path: Path) -> None:
+    script = await run_chat(hub, tmp_path, "alice", ["/\x1b[31mred"])
+    assert "\x1b" not in script.transcript and "I don't know /?[31mred" in script.transcript

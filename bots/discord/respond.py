@@ -29,7 +29,7 @@ class Timing:
     """``defer_after``: seconds of work before deferring (Discord allows 3 in all, network included).
     ``question_timeout``: how long /forget's buttons stay live (interaction tokens last 15 minutes)."""
 
-    defer_after: float = 0.1
+    defer_after: float = 0.05
     question_timeout: float = 120.0
 
 

@@ -75,3 +75,18 @@ async def test_memory_work_runs_off_the_event_loop_thread(hub: Hub) -> None:
     await asyncio.gather(ticker(), *(memory.search("food") for _ in range(20)))
     assert seen and loop_thread not in seen
     assert ticks > 20
+
+
+async def test_people_arriving_together_are_embedded_in_batches(hub: Hub) -> None:
+    batches: list[int] = []
+    embed = hub._embed_queue._embed
+
+    def recording_embed(texts: list[str]) -> None:
+        batches.append(len(texts))
+        embed(texts)
+
+    hub._embed_queue._embed = recording_embed
+    people = [hub.scoped(UserKey.cli(f"b{i}")) for i in range(40)]
+    results = await asyncio.gather(*(p.search(f"distinct question number {i}") for i, p in enumerate(people)))
+    assert results == [[] for _ in people]
+    assert sum(batches) == 40 and max(batches) > 1 and max(batches) <= 16

@@ -3,7 +3,8 @@
 mem0's ``Memory`` is not thread-safe as mem0 ships it (FINDINGS §1: concurrent adds failed in its
 shared history connection), so every mem0 call runs on one dedicated thread, in order. The event loop
 never waits on it. Embedding - the slow part of an add or a search, and one that releases the GIL -
-runs first on a small pool of its own, so several people are embedded in parallel.
+runs first on a small pool of its own, so several people are embedded in parallel, and in batches
+when they arrive faster than the model keeps up (:mod:`core.memory.embed_queue`).
 
 One exception: a fact extraction (``add(..., extract=True)``) spends seconds waiting on the LLM, and
 would hold everyone's commands behind it. It runs on a second, extraction thread. That is safe with
@@ -28,6 +29,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
+from core.memory.embed_queue import EmbedQueue
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class Hub:
         self._memory_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-memory")
         self._extraction_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-extract")
         self._embed_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cubby-embed")
+        self._embed_queue = EmbedQueue(backend.prime, self._embed_threads, parallel=2)
         self._closed = False
 
     def scoped(self, key: UserKey) -> ScopedMemory:
@@ -110,9 +113,8 @@ class Hub:
             raise BackendUnavailable("the memory store failed; nothing was changed") from error
 
     async def _embed_ahead(self, texts: list[str]) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._embed_threads, self._backend.prime, texts)
+            await self._embed_queue.embed(texts)
         except Exception as error:
             log.error("embedding failed: %s", type(error).__name__)
             raise BackendUnavailable("the embedding model failed; nothing was changed") from error

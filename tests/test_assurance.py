@@ -114,7 +114,7 @@ async def test_acknowledged_writes_survive_sigkill_and_a_lost_one_would_be_notic
     assert acks.rounds_failed_to_start == 0
     assert await verify(data_dir, SEED, acks) == (0, 0, "ok")
 
-    kept = next(memory_id for memory_id in acks.added if memory_id not in acks.deleted)
+    kept = next(memory_id for memory_id in acks.added if memory_id not in acks.deleting)
     with sqlite3.connect(data_dir / DATABASE) as connection:
         connection.execute("DELETE FROM vec_memories WHERE id = ?", (kept,))
     assert await verify(data_dir, SEED, acks) == (1, 0, "ok")

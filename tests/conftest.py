@@ -8,6 +8,7 @@ store, so the suite does not double in time."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -122,3 +123,39 @@ def traces(settings: Settings, backend: str) -> Callable[[str], list[str]]:
         return found
 
     return find
+
+
+@pytest.fixture
+def every_log_record() -> Iterator[list[logging.LogRecord]]:
+    """Every log record at every level, mem0's and the HTTP clients' included: the worst case, as if an
+    operator had turned all debug logging on."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    root = logging.getLogger()
+    loggers = [logging.getLogger(name) for name in ("mem0", "openai", "httpx", "httpx2", "httpcore")]
+    previous = [root.level, *(logger.level for logger in loggers)]
+    root.addHandler(handler)
+    for logger in (root, *loggers):
+        logger.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(handler)
+    for logger, level in zip((root, *loggers), previous, strict=True):
+        logger.setLevel(level)
+
+
+def logged_text(records: list[logging.LogRecord]) -> str:
+    """All that the records would print: messages, arguments, tracebacks."""
+    formatter = logging.Formatter()
+    parts = []
+    for record in records:
+        parts.append(record.getMessage())
+        if record.exc_info:
+            parts.append(formatter.formatException(record.exc_info))
+        if record.exc_text:
+            parts.append(record.exc_text)
+    return "\n".join(parts)

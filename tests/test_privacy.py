@@ -1,13 +1,10 @@
 """Privacy by default: no telemetry, no files outside the data dir, no memory text in logs."""
 
-import logging
 import subprocess
 import sys
 import textwrap
 import uuid
 from pathlib import Path
-
-import pytest
 
 from core import Hub, UserKey
 
@@ -57,28 +54,6 @@ def test_a_session_writes_only_inside_the_data_dir_and_sends_no_telemetry(tmp_pa
     assert list(scratch.rglob("*")) == []
     assert Path("/tmp/qdrant").exists() == qdrant_default_existed
     assert {p.relative_to(data).parts[0] for p in data.rglob("*")} <= {"memories.sqlite3", "mem0"}
-
-
-@pytest.fixture
-def every_log_record():
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Keep(level=logging.DEBUG)
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    mem0_logger = logging.getLogger("mem0")
-    mem0_previous = mem0_logger.level
-    mem0_logger.setLevel(logging.DEBUG)  # the worst case: someone turned mem0's debug logging on
-    yield records
-    mem0_logger.setLevel(mem0_previous)
-    root.removeHandler(handler)
-    root.setLevel(previous)
 
 
 async def test_memory_text_never_appears_in_any_log_line(hub: Hub, every_log_record) -> None:

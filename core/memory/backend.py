@@ -54,6 +54,18 @@ def record_from_payload(memory_id: str, payload: Mapping[str, Any]) -> MemoryRec
     )
 
 
+def owned_records(user: str, items: list[Mapping[str, Any]]) -> list[MemoryRecord]:
+    """The records among mem0's ``items`` that belong to ``user``. Defence in depth: every read is
+    already confined to that one user, so a dropped item means a bug, and is logged as one."""
+    records = []
+    for item in items:
+        if item.get("user_id") == user:
+            records.append(record_from_mem0(item))
+        else:
+            log.error("dropped a result that did not belong to the requesting user")
+    return records
+
+
 class Mem0Backend:
     def __init__(self, memory: Any, *, max_memories_per_user: int, search_threshold: float) -> None:
         self.memory = memory
@@ -67,28 +79,18 @@ class Mem0Backend:
         self._unflushed = False
 
     # -- reads -----------------------------------------------------------------------------------
-    def _owned(self, user: str, items: list[Mapping[str, Any]]) -> list[MemoryRecord]:
-        # Defence in depth: the store already confines every read to one user.
-        records = []
-        for item in items:
-            if item.get("user_id") == user:
-                records.append(record_from_mem0(item))
-            else:
-                log.error("dropped a search result that did not belong to the requesting user")
-        return records
-
     def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]:
         found = self.memory.search(
             query, top_k=limit, filters={"user_id": user}, threshold=self.search_threshold
         )
-        return self._owned(user, found["results"])
+        return owned_records(user, found["results"])
 
     def get_all(self, user: str) -> list[MemoryRecord]:
         total = self.store.count(user)
         if total == 0:
             return []
         listed = self.memory.get_all(filters={"user_id": user}, top_k=total)
-        return self._owned(user, listed["results"])
+        return owned_records(user, listed["results"])
 
     def count(self, user: str) -> int:
         return self.store.count(user)

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from core.config import ConfigError, Settings
 from core.errors import BackendUnavailable, MemoryFull
-from core.memory.backend import record_from_mem0
+from core.memory.backend import owned_records
 from core.memory.engine import import_mem0
 from core.records import MemoryRecord
 
@@ -67,16 +66,6 @@ class HostedBackend:
     def _scope(user: str) -> dict[str, str]:
         return {"user_id": user}
 
-    def _owned(self, user: str, items: list[Mapping[str, Any]]) -> list[MemoryRecord]:
-        # Defence in depth: every request is already confined to this one user.
-        records = []
-        for item in items:
-            if item.get("user_id") == user:
-                records.append(record_from_mem0(item))
-            else:
-                log.error("dropped a platform result that did not belong to the requesting user")
-        return records
-
     async def _page(self, filters: dict[str, Any], page: int, page_size: int) -> dict[str, Any]:
         return await self.client.get_all(filters=filters, page=page, page_size=page_size)
 
@@ -85,14 +74,14 @@ class HostedBackend:
         found = await self.client.search(
             query, filters=self._scope(user), top_k=limit, threshold=self.search_threshold
         )
-        return self._owned(user, found.get("results") or [])
+        return owned_records(user, found.get("results") or [])
 
     async def get_all(self, user: str) -> list[MemoryRecord]:
         records: list[MemoryRecord] = []
         last_page = self.max_memories_per_user // _PAGE_SIZE + 1
         for page in range(1, last_page + 1):
             listed = await self._page(self._scope(user), page, _PAGE_SIZE)
-            records.extend(self._owned(user, listed.get("results") or []))
+            records.extend(owned_records(user, listed.get("results") or []))
             if not listed.get("next"):
                 break
         return sorted(records, key=_oldest_first)
@@ -104,7 +93,7 @@ class HostedBackend:
     async def _mine(self, user: str, memory_ids: list[str]) -> list[MemoryRecord]:
         listed = await self._page({**self._scope(user), "memory_ids": memory_ids}, 1, _PAGE_SIZE)
         wanted = set(memory_ids)
-        return [r for r in self._owned(user, listed.get("results") or []) if r.id in wanted]
+        return [r for r in owned_records(user, listed.get("results") or []) if r.id in wanted]
 
     async def get(self, user: str, memory_id: str) -> MemoryRecord | None:
         found = await self._mine(user, [memory_id])

@@ -3,7 +3,6 @@ Cubby at it, and a real hub and agent built from those settings."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -51,38 +50,3 @@ async def agent(llm_settings: Settings, llm_hub: Hub) -> AsyncIterator[Agent]:
     opened = Agent(llm_settings)
     yield opened
     await opened.close()
-
-
-@pytest.fixture
-def every_log_record() -> Iterator[list[logging.LogRecord]]:
-    """Every log record at every level, mem0's and the HTTP clients' included (the worst case)."""
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Keep(level=logging.DEBUG)
-    root = logging.getLogger()
-    loggers = [logging.getLogger(name) for name in ("mem0", "openai", "httpx", "httpx2", "httpcore")]
-    previous = [root.level, *(logger.level for logger in loggers)]
-    root.addHandler(handler)
-    for logger in (root, *loggers):
-        logger.setLevel(logging.DEBUG)
-    yield records
-    root.removeHandler(handler)
-    for logger, level in zip((root, *loggers), previous, strict=True):
-        logger.setLevel(level)
-
-
-def logged_text(records: list[logging.LogRecord]) -> str:
-    """All that the records would print: messages, arguments, tracebacks."""
-    formatter = logging.Formatter()
-    parts = []
-    for record in records:
-        parts.append(record.getMessage())
-        if record.exc_info:
-            parts.append(formatter.formatException(record.exc_info))
-        if record.exc_text:
-            parts.append(record.exc_text)
-    return "\n".join(parts)

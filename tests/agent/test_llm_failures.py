@@ -10,8 +10,9 @@ import pytest
 
 from core import Agent, Hub, ScopedMemory, Settings, UserKey
 from core.agent import LLM_DOWN
+from tests.conftest import logged_text
 
-from .conftest import API_KEY, logged_text
+from .conftest import API_KEY
 from .fake_openai import FakeOpenAI, Step, answer, failure, raw, stall
 
 MEMORY = "I keep my spare key under the blue flowerpot"

@@ -12,26 +12,12 @@ import pytest
 
 from bots.terminal import TerminalChat
 from core import Agent, Hub, Settings, UserKey, open_hub
+from tests.test_terminal import Script
 
 from .conftest import API_KEY
 from .fake_openai import FakeOpenAI, answer, extracted
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Script:
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = list(lines)
-        self.said: list[str] = []
-
-    async def ask(self, prompt: str) -> str:
-        if not self.lines:
-            raise EOFError
-        return self.lines.pop(0)
-
-    def say(self, text: str) -> None:
-        if text:
-            self.said.append(text)
 
 
 async def test_in_a_terminal_session_a_plain_line_is_answered_by_the_llm(

@@ -259,9 +259,6 @@ class SQLiteVectorStore:
     def count(self, user_id: str) -> int:
         return self._query(f"SELECT count(*) FROM {self._table} WHERE user_id = ?", (user_id,))[0][0]
 
-    def ids_of(self, user_id: str) -> list[str]:
-        return [id_ for (id_,) in self._query(f"SELECT id FROM {self._table} WHERE user_id = ?", (user_id,))]
-
     def delete_user(self, user_id: str) -> int:
         with self._write() as db:
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount

@@ -81,7 +81,7 @@ class Hub:
         """Every person with stored memories whose key starts with ``key_prefix``, which must name
         a whole platform segment such as ``"slack:T0123ABCD:"`` (used to erase an uninstalled
         workspace)."""
-        if not isinstance(key_prefix, str) or not key_prefix.endswith(":") or key_prefix.count(":") < 1:
+        if not isinstance(key_prefix, str) or not key_prefix.endswith(":"):
             raise InvalidUserKey("a workspace prefix ends with ':'")
         users = await self._run(self._backend.users_with_prefix, key_prefix)
         keys = []

@@ -267,14 +267,6 @@ class PostgresVectorStore(PGVector):
             )
             return int(cur.fetchone()[0])
 
-    def ids_of(self, user_id: str) -> list[str]:
-        with self._get_cursor() as cur:
-            cur.execute(
-                sql.SQL("SELECT id FROM {} WHERE payload->>'user_id' = %s").format(self._table()),
-                (self._owner({"user_id": user_id}),),
-            )
-            return [str(id_) for (id_,) in cur.fetchall()]
-
     def delete_user(self, user_id: str) -> int:
         with self._get_cursor(commit=True) as cur:
             cur.execute(

@@ -81,6 +81,44 @@ class Recorded:
         ]
 
 
+def message_payload(
+    message_id: str, channel_id: str, author: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    """A Discord message object with every field discord.py reads; ``fields`` override the defaults."""
+    return {
+        "id": message_id,
+        "channel_id": channel_id,
+        "author": author,
+        "content": "",
+        "timestamp": "2026-11-01T00:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "components": [],
+        "pinned": False,
+        "type": 0,
+        "flags": 0,
+        **fields,
+    }
+
+
+def member_payload(**fields: Any) -> dict[str, Any]:
+    """A guild member object; ``fields`` (``user``, ``permissions``...) are added."""
+    return {
+        "roles": [],
+        "joined_at": "2026-01-01T00:00:00+00:00",
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "pending": False,
+        **fields,
+    }
+
+
 class FakeDiscord:
     def __init__(
         self, *, application_id: str, bot_user: dict[str, Any], guilds: list[dict[str, Any]]
@@ -270,24 +308,10 @@ class FakeDiscord:
 
     def _message(self, message_id: str, channel_id: str, recorded: Recorded) -> dict[str, Any]:
         data = recorded.data
-        return {
-            "id": message_id,
-            "channel_id": channel_id,
-            "author": self.bot_user,
-            "content": data.get("content") or "",
-            "timestamp": "2026-11-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "components": [],
-            "pinned": False,
-            "type": 0,
-            "flags": int(data.get("flags") or 0),
-        }
+        return message_payload(
+            message_id, channel_id, self.bot_user,
+            content=data.get("content") or "", flags=int(data.get("flags") or 0),
+        )  # fmt: skip
 
     def _dm_channel(self, recipient_id: str) -> web.Response:
         channel_id = self.dm_channels.setdefault(recipient_id, snowflake())

@@ -11,7 +11,7 @@ from typing import Any
 from bots.discord import CubbyBot
 from core import Hub, ScopedMemory, UserKey
 
-from .fake_discord import FakeDiscord, Recorded, snowflake, user_payload
+from .fake_discord import FakeDiscord, Recorded, member_payload, message_payload, snowflake, user_payload
 
 APPLICATION_ID = "1200000000000000001"
 BOT_USER = user_payload(1200000000000000002, "Cubby", bot=True)
@@ -136,24 +136,7 @@ class DiscordSession:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2 if values is None else 3}
         if values is not None:
             data["values"] = values
-        message = {
-            "id": message_id,
-            "channel_id": CHANNEL_ID,
-            "author": BOT_USER,
-            "content": "",
-            "flags": EPHEMERAL,
-            "timestamp": "2026-11-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "components": [],
-            "pinned": False,
-            "type": 20,
-        }
+        message = message_payload(message_id, CHANNEL_ID, BOT_USER, flags=EPHEMERAL, type=20)
         return await self._interact(person, 3, data, in_dm=in_dm, message=message)
 
     async def _interact(
@@ -186,16 +169,7 @@ class DiscordSession:
             payload.update(user=person.payload, channel_id=dm["id"], channel=dm)
             payload["authorizing_integration_owners"] = {"0": GUILD_ID}
         else:
-            member = {
-                "user": person.payload,
-                "roles": [],
-                "joined_at": "2026-01-01T00:00:00+00:00",
-                "deaf": False,
-                "mute": False,
-                "flags": 0,
-                "pending": False,
-                "permissions": "0",
-            }
+            member = member_payload(user=person.payload, permissions="0")
             payload.update(guild_id=GUILD_ID, guild_locale="en-US", channel_id=CHANNEL_ID, member=member)
             payload.update(channel=_channel_payload(), authorizing_integration_owners={"0": GUILD_ID})
         await self.fake.dispatch("INTERACTION_CREATE", payload)
@@ -231,37 +205,14 @@ class DiscordSession:
         mentions = [BOT_USER] if mention_bot else []
         if mention_bot:
             content = f"<@{BOT_USER['id']}> {content}"
-        payload: dict[str, Any] = {
-            "id": message_id,
-            "author": person.payload,
-            "content": content,
-            "type": message_type,
-            "timestamp": "2026-11-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": mentions,
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "components": [],
-            "pinned": False,
-            "flags": 0,
-        }
+        channel_id = person.dm_channel_id if in_dm else CHANNEL_ID
+        payload = message_payload(
+            message_id, channel_id, person.payload, content=content, type=message_type, mentions=mentions
+        )
         if webhook:
             payload["webhook_id"] = snowflake()
-        if in_dm:
-            payload["channel_id"] = person.dm_channel_id
-        else:
-            payload.update(channel_id=CHANNEL_ID, guild_id=GUILD_ID)
-            payload["member"] = {
-                "roles": [],
-                "joined_at": "2026-01-01T00:00:00+00:00",
-                "deaf": False,
-                "mute": False,
-                "flags": 0,
-                "pending": False,
-            }
+        if not in_dm:
+            payload.update(guild_id=GUILD_ID, member=member_payload())
         await self.fake.dispatch("MESSAGE_CREATE", payload)
         return message_id
 

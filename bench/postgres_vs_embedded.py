@@ -6,8 +6,8 @@ on SQLite).
     python -m bench.postgres_vs_embedded --users 2000       # a quick run
     python -m bench.postgres_vs_embedded --database-url postgresql://...   # an existing server
 
-Both stores are Cubby's own store classes (``core.memory.postgres.PostgresVectorStore``,
-``core.sqlite_store.SQLiteVectorStore``) holding the same rows: each user has 5 to 500 memories (mean
+Both stores are Cubby's own store classes (``core.memory.stores.postgres.PostgresVectorStore``,
+``core.memory.stores.sqlite.SQLiteVectorStore``) holding the same rows: each user has 5 to 500 memories (mean
 about 12), with mem0-shaped payloads. Vectors are NOT embeddings of the texts: they are drawn from a
 pool of random unit vectors that is reused across rows, so that 1.2M rows seed in minutes (bulk
 binary COPY into PostgreSQL, one executemany transaction into SQLite), not through mem0's add. The
@@ -36,9 +36,9 @@ import numpy as np
 import psycopg
 
 from core import load_settings
-from core.embedding import DIMENSIONS
 from core.memory.backends import postgres_store
-from core.sqlite_store import SQLiteVectorStore, connect
+from core.memory.embedding import DIMENSIONS
+from core.memory.stores.sqlite import SQLiteVectorStore, connect
 
 TOPICS = ["tennis", "coffee", "Lisbon", "a window seat", "peanuts", "jazz", "green", "my dog Biscuit"]
 
@@ -138,7 +138,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     try:
         url = options.database_url
         if url is None:
-            from tests.backends.postgres_server import start_postgres
+            from tests.loopback.postgres_server import start_postgres
 
             server = start_postgres()
             with psycopg.connect(server.url(), autocommit=True) as conn:
@@ -146,7 +146,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             url = server.url("cubby_bench")
         settings = load_settings(data_dir=work / "mem0", backend="postgres", database_url=url)
         _, config = postgres_store(settings)  # imports mem0 the way Cubby does, then the store
-        from core.memory.postgres import PostgresVectorStore
+        from core.memory.stores.postgres import PostgresVectorStore
 
         postgres = PostgresVectorStore(**config.model_dump())
         embedded = SQLiteVectorStore("memories", str(work / "memories.sqlite3"), DIMENSIONS)

@@ -4,7 +4,7 @@ mem0's stock default store (qdrant local mode) in the same run, with the ratio (
     python -m bench.recall                       # 10K people, 300 searches; baseline 20 searches
     python -m bench.recall --people 2000 --baseline-samples 10
 
-Both stores hold the same people, texts, ids and vectors (see bench/_corpus.py). Every query is a
+Both stores hold the same people, texts, ids and vectors (see bench/perf/corpus.py). Every query is a
 distinct text, so each search really embeds its query (~4 ms of the figure). The baseline is slow
 (about a second per search at 10K people), hence fewer samples; its p99 is then close to its max.
 """
@@ -18,12 +18,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import baseline_qdrant
-from bench._corpus import Corpus, build_pool
-from bench._latency import recall_latencies, warm_up
-from bench._seed import open_store, seed
-from bench._stats import progress_bar, summary
-from bench._workload import search_workload
+from bench.perf import baseline_qdrant
+from bench.perf.corpus import Corpus, build_pool
+from bench.perf.latency import recall_latencies, warm_up
+from bench.perf.seed import open_store, seed
+from bench.perf.stats import progress_bar, summary
+from bench.perf.workload import search_workload
 from core import load_settings, open_hub
 
 DEFAULT_DATA_DIR = Path("/work/bench-data/recall")

@@ -29,18 +29,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench import _profile, _report, baseline_qdrant
-from bench._ack import AckSampler, after_stop, available_probes
-from bench._coldstart import measure_cold_start
-from bench._corpus import Corpus, Pool, build_pool
-from bench._install import measure_install
-from bench._latency import recall_latencies, store_latencies, warm_up
-from bench._load import run_load
-from bench._seed import STORE_FILE, open_store, real_payload_keys, seed
-from bench._stats import cpu_count, peak_rss_mb, progress_bar, rss_mb, sqlite_bytes, summary
-from bench._workload import FreshTexts, search_workload
+from bench.perf import baseline_qdrant, profile, report
+from bench.perf.ack import AckSampler, after_stop, available_probes
+from bench.perf.coldstart import measure_cold_start
+from bench.perf.corpus import Corpus, Pool, build_pool
+from bench.perf.install import measure_install
+from bench.perf.latency import recall_latencies, store_latencies, warm_up
+from bench.perf.load import run_load
+from bench.perf.seed import STORE_FILE, open_store, real_payload_keys, seed
+from bench.perf.stats import cpu_count, peak_rss_mb, progress_bar, rss_mb, sqlite_bytes, summary
+from bench.perf.workload import FreshTexts, search_workload
 from core import Settings, load_settings, open_hub
-from core.embedding import shared_encoder
+from core.memory.embedding import shared_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -158,12 +158,12 @@ class Bench:
             }
             for phase, share in (("recall", 1.0), ("remember", 0.0)):
                 samples = o.results_dir / f"{o.name}-{phase}.pyspy.txt"
-                sampler = _profile.start(samples, o.duration) if o.profile else None
+                sampler = profile.start(samples, o.duration) if o.profile else None
                 throughput[phase] = await run_load(
                     hub, recall_share=share, seed=o.seed + len(throughput), **load
                 )
                 if o.profile:
-                    self.result.setdefault("profile", {})[phase] = _profile.finish(sampler, samples)
+                    self.result.setdefault("profile", {})[phase] = profile.finish(sampler, samples)
             probes, skipped = available_probes(self.settings, o.adapters)
             self.result["ack"] = {"skipped": skipped}
             if probes:
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(options.data_dir, ignore_errors=True)
     result["name"] = options.name
     result["command"] = "python -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:])
-    verdicts, files = _report.write(result, options.results_dir)
+    verdicts, files = report.write(result, options.results_dir)
     width = max(len(v.target) for v in verdicts)
     for verdict in verdicts:
         print(f"{verdict.status:>5}  {verdict.target:<{width}}  {verdict.measured:>12}  {verdict.note}")

@@ -162,7 +162,7 @@ class ChatModel:
 
 class ExtractionLLM:
     """mem0's LLM for fact extraction (``infer=True``), registered into mem0's ``LlmFactory`` by
-    :mod:`core.memory.engine`. mem0 turns any exception raised here into its ``LLMError`` before it
+    :mod:`core.memory.mem0_setup`. mem0 turns any exception raised here into its ``LLMError`` before it
     stores anything, and stores nothing when the answer is not the JSON it expects."""
 
     def __init__(self, config: LLMConfig) -> None:

@@ -64,7 +64,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
     pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'cubby[postgres]')")
-    from tests.backends.postgres_server import CannotStart, start_postgres
+    from tests.loopback.postgres_server import CannotStart, start_postgres
 
     try:
         server = start_postgres()
@@ -116,7 +116,7 @@ def traces(settings: Settings, backend: str) -> Callable[[str], list[str]]:
     def find(needle: str) -> list[str]:
         found = [str(path) for path in files_containing(settings.data_dir, needle)]
         if backend == "postgres":
-            from tests.backends.postgres_server import tables_containing
+            from tests.loopback.postgres_server import tables_containing
 
             assert settings.database_url is not None
             found += tables_containing(settings.database_url.get_secret_value(), needle)

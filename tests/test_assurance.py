@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 
 from bench import assurance
-from bench.assurance_badinput import check_bad_input
-from bench.assurance_concurrency import check_concurrency
-from bench.assurance_durability import DATABASE, kill_rounds, verify
-from bench.assurance_erasure import canaries_on_disk, check_erasure
-from bench.assurance_fuzz import FuzzInputs, valid_memory
-from bench.assurance_isolation import check_isolation
-from bench.assurance_judge import Answer, Tally, judge
-from bench.assurance_keys import adversarial_key, confusable_keys
-from bench.assurance_logs import check_logs
-from bench.assurance_population import populate
-from bench.assurance_report import CANARY, LOG_FILE, canary, stop_watching, watch_logs
+from bench.assurance.badinput import check_bad_input
+from bench.assurance.concurrency import check_concurrency
+from bench.assurance.durability import DATABASE, kill_rounds, verify
+from bench.assurance.erasure import canaries_on_disk, check_erasure
+from bench.assurance.fuzz import FuzzInputs, valid_memory
+from bench.assurance.isolation import check_isolation
+from bench.assurance.judge import Answer, Tally, judge
+from bench.assurance.keys import adversarial_key, confusable_keys
+from bench.assurance.logs import check_logs
+from bench.assurance.population import populate
+from bench.assurance.report import CANARY, LOG_FILE, canary, stop_watching, watch_logs
 from bots.terminal import TerminalChat
 from core import Agent, Hub, InvalidUserKey, MemoryRecord, Settings, UserKey, load_settings
 
@@ -185,9 +185,9 @@ def test_fuzzed_inputs_are_reproducible_and_the_validity_oracle_follows_the_docu
 
 
 def test_the_adapter_checks_notice_live_mentions() -> None:
-    from bench.assurance_discord import injected as discord_injected
-    from bench.assurance_slack import injected as slack_injected
-    from tests.discord.fake_discord import Recorded
+    from bench.assurance.discord import injected as discord_injected
+    from bench.assurance.slack import injected as slack_injected
+    from tests.loopback.discord_gateway import Recorded
 
     assert slack_injected(["&lt;!channel&gt; is fine", "hi <!channel>"]) == 1
     silent = {"allowed_mentions": {"parse": []}}

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from bench import recall, run
-from bench._corpus import CHUNK, Corpus, Pool, memory_counts, user_key
-from bench._targets import evaluate
-from bench._workload import FreshTexts, search_workload
-from bench.baseline_qdrant import StockQdrantConfig
+from bench.perf.baseline_qdrant import StockQdrantConfig
+from bench.perf.corpus import CHUNK, Corpus, Pool, memory_counts, user_key
+from bench.perf.targets import evaluate
+from bench.perf.workload import FreshTexts, search_workload
 from core import UserKey, load_settings
-from core.embedding import DIMENSIONS
-from core.memory.engine import import_mem0
+from core.memory.embedding import DIMENSIONS
+from core.memory.mem0_setup import import_mem0
 
 TINY = [
     "--users=30,60",

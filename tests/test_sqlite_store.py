@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.filters import UnsupportedFilter
-from core.sqlite_store import SQLiteVectorStore
+from core.memory.stores.filters import UnsupportedFilter
+from core.memory.stores.sqlite import SQLiteVectorStore
 
 DIMS = 8
 

@@ -9,8 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from core import Agent, Hub, Settings, open_hub
-
-from .fake_openai import FakeOpenAI
+from tests.loopback.openai_server import FakeOpenAI
 
 API_KEY = "sk-cubby-test-key"
 CHAT_MODEL = "fake-chat-model"

@@ -8,9 +8,9 @@ import json
 
 from core import Agent, Hub, Settings, Source, UserKey
 from core.agent import MEMORIES_END, MEMORIES_START
+from tests.loopback.openai_server import FakeOpenAI, answer, extracted, stall
 
 from .conftest import API_KEY, CHAT_MODEL, EXTRACTION_MODEL
-from .fake_openai import FakeOpenAI, answer, extracted, stall
 
 
 def memories_sent(content: str) -> list[str]:

@@ -11,9 +11,9 @@ import pytest
 from core import Agent, Hub, ScopedMemory, Settings, UserKey
 from core.agent import LLM_DOWN
 from tests.conftest import logged_text
+from tests.loopback.openai_server import FakeOpenAI, Step, answer, failure, raw, stall
 
 from .conftest import API_KEY
-from .fake_openai import FakeOpenAI, Step, answer, failure, raw, stall
 
 MEMORY = "I keep my spare key under the blue flowerpot"
 MESSAGE = "Where did I hide my spare key?"

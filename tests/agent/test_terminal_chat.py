@@ -12,10 +12,10 @@ import pytest
 
 from bots.terminal import TerminalChat
 from core import Agent, Hub, Settings, UserKey, open_hub
+from tests.loopback.openai_server import FakeOpenAI, answer, extracted
 from tests.test_terminal import Script
 
 from .conftest import API_KEY
-from .fake_openai import FakeOpenAI, answer, extracted
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core import Agent, Hub, InvalidInput, Settings, UserKey, open_hub
-
-from .fake_openai import FakeOpenAI, answer, extracted
+from tests.loopback.openai_server import FakeOpenAI, answer, extracted
 
 
 async def test_without_an_llm_a_message_gets_the_relevant_memories_and_no_model_is_called(

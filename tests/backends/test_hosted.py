@@ -22,7 +22,7 @@ from core import (
     load_settings,
     open_hub,
 )
-from tests.backends.fake_platform import API_KEY, FakePlatform
+from tests.loopback.mem0_platform import API_KEY, FakePlatform
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def open_store(settings: Settings, collection: str = "memories") -> Any:
     """Cubby's store on its own. ``postgres_store`` imports mem0 the way Cubby must (telemetry off)
     before the store's module, which imports mem0, is loaded."""
     _, config = postgres_store(settings)
-    from core.memory.postgres import PostgresVectorStore
+    from core.memory.stores.postgres import PostgresVectorStore
 
     return PostgresVectorStore(**config.model_copy(update={"collection_name": collection}).model_dump())
 

@@ -14,9 +14,15 @@ from pydantic import SecretStr
 from bots.discord import CubbyBot
 from bots.discord.respond import Timing
 from core import Agent, Settings, open_hub
-
-from .fake_discord import FakeDiscord
-from .harness import ALICE, APPLICATION_ID, BOT_USER, GUILD_ID, DiscordSession, guild_payload
+from tests.loopback.discord_gateway import FakeDiscord
+from tests.loopback.discord_harness import (
+    ALICE,
+    APPLICATION_ID,
+    BOT_USER,
+    GUILD_ID,
+    DiscordSession,
+    guild_payload,
+)
 
 TOKEN = "fake-discord-token"
 StartCubby = Callable[..., Awaitable[DiscordSession]]

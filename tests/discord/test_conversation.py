@@ -3,7 +3,7 @@ goes to them by DM and the channel only sees a pointer; nothing Cubby sends can 
 
 from __future__ import annotations
 
-from .harness import ALICE, BOT_USER, CHANNEL_ID, OTHER_BOT, DiscordSession
+from tests.loopback.discord_harness import ALICE, BOT_USER, CHANNEL_ID, OTHER_BOT, DiscordSession
 
 
 async def test_a_dm_is_answered_in_the_dm_from_the_persons_memories(cubby: DiscordSession) -> None:

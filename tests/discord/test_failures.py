@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from .harness import ALICE, BOB, CHANNEL_ID, EPHEMERAL, DiscordSession
+from tests.loopback.discord_harness import ALICE, BOB, CHANNEL_ID, EPHEMERAL, DiscordSession
 
 SECRET = "My locker code is 4512"
 APOLOGY_STORE_DOWN = "Sorry, something went wrong on my side and nothing was changed. Please try again."

@@ -4,10 +4,10 @@ asked can answer, that erases for real, and that closes itself when nobody answe
 from __future__ import annotations
 
 from bots.discord.respond import Timing
+from tests.loopback.discord_gateway import Recorded
+from tests.loopback.discord_harness import ALICE, BOB, EPHEMERAL, DiscordSession
 
 from .conftest import StartCubby
-from .fake_discord import Recorded
-from .harness import ALICE, BOB, EPHEMERAL, DiscordSession
 
 
 def buttons(reply: Recorded) -> dict[str, dict]:

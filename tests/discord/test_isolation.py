@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .harness import ALICE, BOB, CHANNEL_ID, DiscordSession
+from tests.loopback.discord_harness import ALICE, BOB, CHANNEL_ID, DiscordSession
 
 ALICE_SECRET = "My locker code is 4512"
 BOB_SECRET = "My bike lock code is 9087"

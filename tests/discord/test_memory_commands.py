@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from bots.discord.respond import Timing
+from tests.loopback.discord_harness import ALICE, EPHEMERAL, DiscordSession
 
 from .conftest import StartCubby
-from .harness import ALICE, EPHEMERAL, DiscordSession
 
 
 async def test_remember_stores_the_text_and_answers_privately(cubby: DiscordSession) -> None:

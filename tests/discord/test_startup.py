@@ -14,10 +14,10 @@ import pytest
 
 from bots.discord import run
 from core import ConfigError, Settings
+from tests.loopback.discord_gateway import FakeDiscord
+from tests.loopback.discord_harness import APPLICATION_ID, GUILD_ID, DiscordSession
 
 from .conftest import StartCubby
-from .fake_discord import FakeDiscord
-from .harness import APPLICATION_ID, GUILD_ID, DiscordSession
 
 
 def command_syncs(fake: FakeDiscord) -> list:

@@ -14,9 +14,8 @@ from slack_sdk.oauth.installation_store import Installation
 from bots.slack.app import BOT_SCOPES, build_bot, installation_store
 from bots.slack.runner import start_http
 from core import Agent, Hub, Settings
-
-from .fake_slack import APP_ID, BOT_ID, BOT_USER, FakeSlack
-from .harness import SIGNING_SECRET, Person, SlackHarness
+from tests.loopback.slack_api import APP_ID, BOT_ID, BOT_USER, FakeSlack
+from tests.loopback.slack_harness import SIGNING_SECRET, Person, SlackHarness
 
 ALICE = Person("U0ALICE", "T0NORTH")
 BOB = Person("U0BOB", "T0NORTH")

@@ -4,9 +4,9 @@ import pytest
 
 from bots.slack import blocks
 from core import Hub, UserKey
+from tests.loopback.slack_harness import SlackHarness, buttons_in, text_of
 
 from .conftest import ALICE
-from .harness import SlackHarness, buttons_in, text_of
 
 
 def alice_memory(hub: Hub):

@@ -2,10 +2,10 @@
 person can see; bots, edits and repeated deliveries of an event get nothing."""
 
 from core import Hub, UserKey
+from tests.loopback.slack_api import BOT_ID, BOT_USER
+from tests.loopback.slack_harness import SlackHarness
 
 from .conftest import ALICE, BOB
-from .fake_slack import BOT_ID, BOT_USER
-from .harness import SlackHarness
 
 
 async def remember(hub: Hub, person, text: str) -> None:

@@ -5,9 +5,9 @@ import json
 
 from core import Hub, Settings
 from tests.conftest import files_containing
+from tests.loopback.slack_harness import SlackHarness, command_payload, text_of
 
 from .conftest import ALICE, BOB
-from .harness import SlackHarness, command_payload, text_of
 
 
 async def test_export_sends_a_json_file_to_the_persons_dm(slack: SlackHarness, hub: Hub) -> None:

@@ -3,9 +3,9 @@ ever of the clicker's own memories - whatever the button's value says."""
 
 from bots.slack import blocks
 from core import Hub, UserKey
+from tests.loopback.slack_harness import SlackHarness, button, buttons_in, text_of
 
 from .conftest import ALICE, BOB
-from .harness import SlackHarness, button, buttons_in, text_of
 
 
 def memory_of(hub: Hub, person):

@@ -4,9 +4,9 @@ import json
 
 from bots.slack import blocks
 from core import Hub, UserKey
+from tests.loopback.slack_harness import SlackHarness, button, buttons_in, text_of
 
 from .conftest import ALICE, BOB
-from .harness import SlackHarness, button, buttons_in, text_of
 
 
 def memory_of(hub: Hub, person):

@@ -6,8 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 from bots.slack.app import installation_store
 from core import Settings
-
-from .harness import Person, SlackHarness
+from tests.loopback.slack_harness import Person, SlackHarness
 
 NEWCOMER = Person("U0NEWBIE", "T0NEW")
 

@@ -7,9 +7,9 @@ import pytest
 
 from bots.slack import blocks
 from bots.slack.runner import keep_slack_libraries_quiet
+from tests.loopback.slack_harness import SlackHarness
 
 from .conftest import ALICE, BOB
-from .harness import SlackHarness
 
 CANARY = "canary-7f3a my passport number is X1234567"
 

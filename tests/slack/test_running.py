@@ -16,10 +16,16 @@ from pydantic import SecretStr
 from bots.slack.app import choose_mode
 from bots.slack.runner import run
 from core import ConfigError, CubbyError, Settings, UserKey, open_hub
+from tests.loopback.slack_api import FakeSlack
+from tests.loopback.slack_harness import (
+    SIGNING_SECRET,
+    command_payload,
+    event_payload,
+    signature_headers,
+    text_of,
+)
 
 from .conftest import ALICE
-from .fake_slack import FakeSlack
-from .harness import SIGNING_SECRET, command_payload, event_payload, signature_headers, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

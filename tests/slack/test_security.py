@@ -10,9 +10,7 @@ import pytest
 from bots.slack import blocks
 from bots.slack.app import installation_store
 from core import Hub, UserKey
-
-from .conftest import ALICE, ALICE_ELSEWHERE, GRID_CAROL, install
-from .harness import (
+from tests.loopback.slack_harness import (
     Person,
     SlackHarness,
     block_actions_payload,
@@ -21,6 +19,8 @@ from .harness import (
     signature_headers,
     text_of,
 )
+
+from .conftest import ALICE, ALICE_ELSEWHERE, GRID_CAROL, install
 
 
 def memory_of(hub: Hub, person: Person):

@@ -4,10 +4,10 @@ and nothing of any other workspace."""
 from bots.slack.app import installation_store
 from core import Hub, Settings, UserKey
 from tests.conftest import files_containing
+from tests.loopback.slack_api import BOT_USER
+from tests.loopback.slack_harness import Person, SlackHarness
 
 from .conftest import ALICE, ALICE_ELSEWHERE, BOB, GRID_CAROL
-from .fake_slack import BOT_USER
-from .harness import Person, SlackHarness
 
 
 def memory_of(hub: Hub, person: Person):

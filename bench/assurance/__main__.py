@@ -1,0 +1,7 @@
+"""``python -m bench.assurance``: see :mod:`bench.assurance`."""
+
+import sys
+
+from bench.assurance import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""Seeding Cubby's embedded store in bulk, straight through :class:`SQLiteVectorStore.insert` (the same
+encoding and schema mem0's adds produce), and checking that seeded rows look like real ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.perf.corpus import Corpus, Progress
+from core import Settings, UserKey, open_hub
+from core.memory.embedding import DIMENSIONS
+from core.memory.mem0_setup import COLLECTION
+from core.memory.stores.sqlite import SQLiteVectorStore
+
+STORE_FILE = "memories.sqlite3"
+_INSERT_BATCH = 5_000
+
+
+def store_path(data_dir: Path) -> Path:
+    return data_dir / STORE_FILE
+
+
+def open_store(data_dir: Path) -> SQLiteVectorStore:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteVectorStore(COLLECTION, str(store_path(data_dir)), DIMENSIONS)
+
+
+def seed(store: SQLiteVectorStore, corpus: Corpus, start: int, stop: int, progress: Progress | None) -> int:
+    """Insert the rows of people ``start``..``stop - 1``; returns the number of rows inserted."""
+    # A bigger page cache keeps the id index's random inserts off the disk while bulk loading.
+    store._db.execute("PRAGMA cache_size=-524288")
+    inserted = 0
+    for rows in corpus.rows(start, stop):
+        for at in range(0, len(rows.ids), _INSERT_BATCH):
+            end = at + _INSERT_BATCH
+            store.insert(list(rows.vectors[at:end]), rows.payloads[at:end], rows.ids[at:end])
+            inserted += len(rows.ids[at:end])
+        if progress:
+            progress(len({p["user_id"] for p in rows.payloads}))
+    store.checkpoint()
+    return inserted
+
+
+async def real_payload_keys(settings: Settings) -> set[str]:
+    """The payload keys of a memory added through the real ``ScopedMemory.add`` (in a scratch data dir),
+    to check that seeded rows have the same shape."""
+    async with open_hub(settings=settings) as hub:
+        memory = hub.scoped(UserKey.cli("shape-probe"))
+        [record] = await memory.add("I prefer aisle seats")
+        row = hub._backend.store.get(record.id)
+        await memory.delete_all()
+    return set(row.payload)

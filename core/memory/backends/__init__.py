@@ -1,0 +1,67 @@
+"""Choosing the memory backend from ``settings.backend``.
+
+- ``embedded``: mem0 over Cubby's SQLite store in the data dir (one machine, several processes);
+- ``postgres``: mem0 over PostgreSQL + pgvector (:mod:`core.memory.stores.postgres`), shared by any number
+  of Cubby processes on any number of machines;
+- ``hosted``: mem0's hosted platform through its async client (:mod:`core.memory.backends.hosted`).
+
+The first two are the same :class:`Mem0Backend` over a different vector store, so every guarantee
+that lives in Cubby's code (owner checks, one-user filters, no history) is the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+
+from pydantic import BaseModel
+
+from core.config import ConfigError, Settings
+from core.memory.backends.hosted import HostedBackend, open_hosted_backend
+from core.memory.backends.mem0 import Mem0Backend
+from core.memory.embedding import DIMENSIONS
+from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
+
+_POSTGRES_PROVIDER = "cubby_postgres"
+
+Backend = Mem0Backend | HostedBackend
+
+
+class PostgresStoreConfig(BaseModel):
+    """What mem0 passes to :class:`core.memory.stores.postgres.PostgresVectorStore` (mem0 copies it, renamed,
+    for its entity store)."""
+
+    collection_name: str
+    connection_string: str
+    embedding_model_dims: int
+
+
+def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
+    """Register Cubby's pgvector store with mem0 and describe it for :func:`build_memory`."""
+    if importlib.util.find_spec("psycopg") is None or importlib.util.find_spec("psycopg_pool") is None:
+        raise ConfigError("CUBBY_BACKEND=postgres needs psycopg: pip install 'cubby[postgres]'")
+    assert settings.database_url is not None  # Settings refuses postgres without it
+    import_mem0(settings)
+    from mem0.utils.factory import VectorStoreFactory
+
+    VectorStoreFactory.provider_to_class[_POSTGRES_PROVIDER] = (
+        "core.memory.stores.postgres.PostgresVectorStore"
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # mem0 still keeps its config.json there
+    return _POSTGRES_PROVIDER, PostgresStoreConfig(
+        collection_name=COLLECTION,
+        connection_string=settings.database_url.get_secret_value(),
+        embedding_model_dims=DIMENSIONS,
+    )
+
+
+async def open_backend(settings: Settings) -> Backend:
+    if settings.backend == "hosted":
+        return await open_hosted_backend(settings)
+    store = postgres_store(settings) if settings.backend == "postgres" else embedded_store(settings)
+    memory = await asyncio.to_thread(build_memory, settings, store)
+    return Mem0Backend(
+        memory,
+        max_memories_per_user=settings.max_memories_per_user,
+        search_threshold=settings.search_threshold,
+    )

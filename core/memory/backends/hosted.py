@@ -1,0 +1,205 @@
+"""mem0's hosted platform as a Cubby backend, through mem0's ``AsyncMemoryClient``.
+
+mem0's client sends whatever it is asked: ``get_all()`` and ``delete_all()`` without a user go out
+unscoped, and by-id calls carry no owner (FINDINGS §1). So every method here builds its own request,
+always for exactly one user:
+
+- reads are ``filters={"user_id": <key>}`` (plus ``memory_ids`` for a by-id lookup), never wider;
+- a by-id delete is only sent after a scoped read has shown the id is this person's; someone else's
+  id is indistinguishable from an unknown one, and no request about it leaves Cubby;
+- ``delete_all`` is ``user_id=<key>`` and is followed by the removal of that user entity.
+
+The one request that is not about one person is the entity listing behind ``users_with_prefix``
+(erasing a whole uninstalled workspace); it returns entity names only, and only names starting with
+the workspace prefix are used.
+
+The platform does its own embedding, so ``prime`` does nothing, and its calls are plain async I/O, so
+the hub awaits them on the event loop instead of queueing them on its memory thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from core.config import ConfigError, Settings
+from core.errors import BackendUnavailable, MemoryFull
+from core.memory.backends.mem0 import owned_records
+from core.memory.mem0_setup import import_mem0
+from core.records import MemoryRecord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "https://api.mem0.ai"
+_PAGE_SIZE = 200  # the platform's largest page
+_ERASE_POLL_SECONDS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # about 6 s in all
+
+ALSO_HELD = (
+    "the mem0 platform may also hold its own change history of these memories and its logs; "
+    "Cubby cannot see or erase those, see mem0's data retention terms"
+)
+
+
+def _oldest_first(record: MemoryRecord) -> tuple[datetime, str]:
+    return (record.created_at or datetime.max.replace(tzinfo=UTC), record.id)
+
+
+def _not_found(error: Exception) -> bool:
+    from mem0.exceptions import MemoryNotFoundError
+
+    return isinstance(error, MemoryNotFoundError)
+
+
+class HostedBackend:
+    """The same per-user operations as :class:`core.memory.backends.mem0.Mem0Backend`, as coroutines."""
+
+    also_held = ALSO_HELD
+
+    def __init__(self, client: Any, *, max_memories_per_user: int, search_threshold: float) -> None:
+        self.client = client
+        self.max_memories_per_user = max_memories_per_user
+        self.search_threshold = search_threshold
+
+    @staticmethod
+    def _scope(user: str) -> dict[str, str]:
+        return {"user_id": user}
+
+    async def _page(self, filters: dict[str, Any], page: int, page_size: int) -> dict[str, Any]:
+        return await self.client.get_all(filters=filters, page=page, page_size=page_size)
+
+    # -- reads -----------------------------------------------------------------------------------
+    async def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]:
+        found = await self.client.search(
+            query, filters=self._scope(user), top_k=limit, threshold=self.search_threshold
+        )
+        return owned_records(user, found.get("results") or [])
+
+    async def get_all(self, user: str) -> list[MemoryRecord]:
+        records: list[MemoryRecord] = []
+        last_page = self.max_memories_per_user // _PAGE_SIZE + 1
+        for page in range(1, last_page + 1):
+            listed = await self._page(self._scope(user), page, _PAGE_SIZE)
+            records.extend(owned_records(user, listed.get("results") or []))
+            if not listed.get("next"):
+                break
+        return sorted(records, key=_oldest_first)
+
+    async def count(self, user: str) -> int:
+        listed = await self._page(self._scope(user), 1, 1)
+        return int(listed.get("count") or 0)
+
+    async def _mine(self, user: str, memory_ids: list[str]) -> list[MemoryRecord]:
+        listed = await self._page({**self._scope(user), "memory_ids": memory_ids}, 1, _PAGE_SIZE)
+        wanted = set(memory_ids)
+        return [r for r in owned_records(user, listed.get("results") or []) if r.id in wanted]
+
+    async def get(self, user: str, memory_id: str) -> MemoryRecord | None:
+        found = await self._mine(user, [memory_id])
+        return found[0] if found else None  # someone else's id is indistinguishable from an unknown one
+
+    def prime(self, texts: list[str]) -> None:
+        """The platform embeds; nothing to do ahead of time."""
+
+    async def users_with_prefix(self, prefix: str) -> list[str]:
+        listed = await self.client.users()
+        names: set[str] = set()
+        while True:
+            for entity in listed.get("results") or []:
+                name = entity.get("name")
+                if entity.get("type") == "user" and isinstance(name, str) and name.startswith(prefix):
+                    names.add(name)
+            next_page = listed.get("next")
+            if not next_page:
+                return sorted(names)
+            response = await self.client.async_client.get(next_page)
+            response.raise_for_status()
+            listed = response.json()
+
+    # -- writes ----------------------------------------------------------------------------------
+    async def add(
+        self, user: str, messages: list[dict[str, str]], metadata: dict[str, Any], infer: bool
+    ) -> list[MemoryRecord]:
+        if await self.count(user) + (0 if infer else len(messages)) > self.max_memories_per_user:
+            raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
+        result = await self.client.add(messages, user_id=user, metadata=metadata, infer=infer)
+        # Verbatim adds are stored synchronously and listed; extraction is queued on the platform
+        # (an event id, no memories yet), so it returns nothing here.
+        added = [str(i["id"]) for i in result.get("results") or [] if i.get("event") == "ADD" and i.get("id")]
+        return await self._mine(user, added) if added else []
+
+    async def delete(self, user: str, memory_id: str) -> bool:
+        if await self.get(user, memory_id) is None:
+            return False
+        try:
+            await self.client.delete(memory_id)
+        except Exception as error:
+            if _not_found(error):
+                return False  # deleted meanwhile, e.g. from another process
+            raise
+        return True
+
+    async def delete_all(self, user: str) -> int:
+        """Everything of ``user`` on the platform: the memories, then the user entity. The platform
+        queues deletions; this waits (a few seconds at most) until a scoped count shows none left."""
+        held = await self.count(user)
+        # Sent even when nothing is listed: an extraction may be queued on the platform.
+        await self.client.delete_all(user_id=user)
+        if held:
+            await self._wait_until_erased(user)
+        try:
+            await self.client.delete_users(user_id=user)
+        except Exception as error:
+            if not _not_found(error):
+                raise
+        return held
+
+    async def _wait_until_erased(self, user: str) -> None:
+        for pause in _ERASE_POLL_SECONDS:
+            if await self.count(user) == 0:
+                return
+            await asyncio.sleep(pause)
+        log.warning("the platform has not finished an erasure yet; it continues in the background")
+
+    async def close(self) -> None:
+        await self.client.async_client.aclose()
+
+
+async def _check_reachable(host: str, api_key: str, timeout: float) -> None:
+    """Fail fast with a clear message: mem0's client pings the platform without a timeout."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(base_url=host, timeout=timeout) as http:
+            response = await http.get("/v1/ping/", headers={"Authorization": f"Token {api_key}"})
+    except httpx.HTTPError as error:
+        raise BackendUnavailable(
+            f"cannot reach the mem0 platform at {host} ({type(error).__name__})"
+        ) from None
+    if response.status_code in (401, 403):
+        raise ConfigError("the mem0 platform refused MEM0_API_KEY")
+    if response.status_code >= 400:
+        raise BackendUnavailable(f"the mem0 platform at {host} answered {response.status_code}")
+
+
+async def open_hosted_backend(settings: Settings) -> HostedBackend:
+    assert settings.mem0_api_key is not None  # Settings refuses hosted without it
+    import_mem0(settings)
+    import httpx
+    from mem0 import AsyncMemoryClient
+
+    host = settings.mem0_host or DEFAULT_HOST
+    api_key = settings.mem0_api_key.get_secret_value()
+    await _check_reachable(host, api_key, settings.mem0_timeout_seconds)
+    http = httpx.AsyncClient(timeout=settings.mem0_timeout_seconds)
+    try:
+        client = await asyncio.to_thread(AsyncMemoryClient, api_key=api_key, host=host, client=http)
+    except Exception as error:
+        await http.aclose()
+        raise BackendUnavailable(f"cannot start the mem0 client ({type(error).__name__})") from None
+    return HostedBackend(
+        client,
+        max_memories_per_user=settings.max_memories_per_user,
+        search_threshold=settings.search_threshold,
+    )

@@ -134,7 +134,7 @@ async def test_workspace_listing_names_only_that_workspaces_people(population, h
 )
 async def test_even_mem0_called_directly_cannot_read_across_people(population, hub: Hub, filters) -> None:
     """The FINDINGS §1 holes, aimed at mem0 itself underneath the hub: the store refuses them."""
-    memory = hub._backend.memory
+    memory = hub._backend.inner.memory
     with pytest.raises(ValueError):
         memory.search("food", filters=filters)
     with pytest.raises(ValueError):
@@ -142,7 +142,7 @@ async def test_even_mem0_called_directly_cannot_read_across_people(population, h
 
 
 async def test_even_mem0_delete_all_with_a_wildcard_deletes_nobody(population, hub: Hub) -> None:
-    memory = hub._backend.memory
+    memory = hub._backend.inner.memory
     before = [await person.count() for person, _ in population]
     with pytest.raises(ValueError):
         memory.delete_all(user_id="*")

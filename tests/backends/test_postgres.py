@@ -162,7 +162,7 @@ async def test_a_forget_vacuums_both_tables_so_no_dead_row_keeps_the_text(
         alice = hub.scoped(UserKey.cli("alice"))
         [first, _] = [(await alice.add(text))[0] for text in ("I am vegetarian", "I play Tennis")]
         vector = [1.0] + [0.0] * (DIMS - 1)
-        hub._backend.entities.insert(
+        hub._backend.inner.entities.insert(
             [vector], [{"user_id": "cli:alice", "data": "Tennis"}], [str(uuid.uuid4())]
         )
         before = vacuum_counts(postgres_url)

@@ -30,7 +30,7 @@ async def publish_home(
 ) -> None:
     result = await commands.recall(memory, None, page=page, page_size=HOME_PAGE_SIZE)
     view = blocks.home_view(result, notice_text=notice_text)
-    await client.views_publish(user_id=memory.key.parts[1], view=view)
+    await client.views_publish(user_id=memory.key.user_id, view=view)
 
 
 def _current_page(body: dict[str, Any]) -> int:
@@ -46,7 +46,7 @@ def register_home(app: AsyncApp, services: Services) -> None:
                 await publish_home(client, memory, page=_current_page(body), notice_text=message)
             except Exception as error:  # the memories cannot be shown either: say only that
                 log.warning("Home tab without memories after a failure: %s", type(error).__name__)
-                await client.views_publish(user_id=memory.key.parts[1], view=blocks.home_apology(message))
+                await client.views_publish(user_id=memory.key.user_id, view=blocks.home_apology(message))
 
         return apologize
 

@@ -72,10 +72,3 @@ def user_key(body: Mapping[str, Any]) -> UserKey:
     if workspace is None or user is None:
         raise InvalidUserKey("this request names no Slack user")
     return UserKey.slack(workspace, user)
-
-
-def workspace_prefix(workspace: str) -> str:
-    """The key prefix shared by every person of one installation, e.g. ``"slack:T0123:"``."""
-    # Built through UserKey so a malformed id is refused here exactly as it would be in a key.
-    UserKey.slack(workspace, "U0")
-    return f"slack:{workspace}:"

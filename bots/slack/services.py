@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.webhook import WebhookResponse
 
 from bots.slack import identity
@@ -72,12 +74,21 @@ class InFlight:
         return True
 
 
+_CONTEXT_KEY = "cubby_services"
+
+
 @dataclass
 class Services:
     hub: Hub
     agent: Agent
     work: InFlight = field(default_factory=InFlight)
     seen_events: SeenEvents = field(default_factory=SeenEvents)
+    # OAuth mode's stored installations; None for a single-workspace bot (tokens from the environment).
+    installation_store: AsyncInstallationStore | None = None
+
+    def provide_to(self, context: AsyncBoltContext) -> None:
+        """Put these services in a request's context, where :func:`services_of` finds them."""
+        context[_CONTEXT_KEY] = self
 
     def memory_of(self, body: Mapping[str, Any]) -> ScopedMemory:
         """The memory of the person who sent ``body`` - and nobody else's."""
@@ -117,6 +128,13 @@ class Services:
                 await apologize(message)
             except Exception as error:
                 log.error("%s: could not deliver the apology: %s", what, type(error).__name__)
+
+
+def services_of(context: AsyncBoltContext) -> Services:
+    """The services of the app that received this request (set by the app's first middleware)."""
+    services = context[_CONTEXT_KEY]
+    assert isinstance(services, Services)
+    return services
 
 
 async def respond_privately(respond: Respond, message: Mapping[str, Any], *, replace: bool = False) -> None:

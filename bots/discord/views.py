@@ -6,13 +6,16 @@ memory of the person who pressed - the custom ids carry nothing but a random non
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 
 import discord
 
 from bots.discord import respond
+from bots.discord.boundary import contain
 from bots.discord.identity import memory_of
+from bots.discord.lifecycle import admit
 from bots.discord.render import NO_MENTIONS, Reply, escape, shorten
 from core import ForgetPlan, Hub, commands, replies
 
@@ -40,7 +43,7 @@ class OwnerOnlyView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
-            return True
+            return await admit(interaction)
         log.info("refused a /forget button pressed by someone other than its owner")
         await interaction.response.send_message(NOT_YOURS, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return False
@@ -54,8 +57,7 @@ class OwnerOnlyView(discord.ui.View):
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item
     ) -> None:
-        log.error("a /forget button failed: %s", type(error).__name__)
-        await respond.apologise(interaction, error)
+        await contain("a /forget button", error, functools.partial(respond.apologise, interaction))
 
     async def cancelled(self, interaction: discord.Interaction) -> None:
         self.stop()

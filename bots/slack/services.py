@@ -7,10 +7,8 @@ a log line that names the error's type only - exception messages may quote memor
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.webhook import WebhookResponse
 
+from bots.shutdown import InFlight
 from bots.slack import identity
 from bots.slack.dedupe import SeenEvents
 from core import (
@@ -44,34 +43,6 @@ def slack_error_code(error: SlackApiError) -> str:
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         return data["error"]
     return f"HTTP {getattr(error.response, 'status_code', '?')}"
-
-
-class InFlight:
-    """Counts work started after an acknowledgement, so shutdown (and tests) can wait for it."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        self._count += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
-
-    async def idle(self, timeout: float) -> bool:
-        """Wait until no work is running; False if some was still running after ``timeout`` seconds."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
 
 
 _CONTEXT_KEY = "cubby_services"

@@ -133,7 +133,8 @@ async def test_workspace_listing_names_only_that_workspaces_people(population, h
     ],
 )
 async def test_even_mem0_called_directly_cannot_read_across_people(population, hub: Hub, filters) -> None:
-    """The FINDINGS §1 holes, aimed at mem0 itself underneath the hub: the store refuses them."""
+    """mem0's own holes - ``"*"`` matching everyone, filters that name several people or none - aimed
+    at mem0 itself underneath the hub: Cubby's store refuses them before reading a row."""
     memory = hub._backend.inner.memory
     with pytest.raises(ValueError):
         memory.search("food", filters=filters)

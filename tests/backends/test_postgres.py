@@ -97,7 +97,7 @@ def test_a_persons_search_reads_only_their_rows_through_the_user_index(store: An
 def test_search_is_exact_even_where_an_approximate_index_would_drop_rows(
     store: Any, settings: Settings, postgres_url: str
 ) -> None:
-    """FINDINGS §2: a filtered HNSW search drops most of one user's rows. With an HNSW index on the
+    """A filtered HNSW search drops most of one user's rows (recall about 0.15). With an HNSW index on the
     table and the planner pushed towards it, mem0's own query loses them; Cubby's stays exact."""
     rng = np.random.default_rng(5)
     users = [f"cli:u{i % 100}" for i in range(2000)]

@@ -4,7 +4,7 @@ mem0 loads this class through its vector-store factory (registered by
 :func:`core.memory.backends.postgres_store`, after :func:`core.memory.mem0_setup.import_mem0` has prepared
 mem0's environment), so importing mem0 at the top of this module is safe.
 
-What changes against mem0's ``PGVector`` (FINDINGS §2), and why:
+What changes against mem0's ``PGVector``, and why:
 - no HNSW or DiskANN index: a filtered approximate search silently drops most of one user's rows
   (recall 0.15). Instead an expression index on ``payload->>'user_id'`` finds the user's rows, and
   every search first materialises exactly those rows, then orders them by exact cosine distance. That

@@ -63,7 +63,7 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA page_size=16384")
     connection.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode loses no committed transaction when a process is killed; FULL would also
-    # survive power loss at ~3 ms per write (FINDINGS §2).
+    # survive power loss, at about 3 ms per write.
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA secure_delete=ON")
     connection.execute("PRAGMA busy_timeout=30000")

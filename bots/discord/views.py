@@ -103,7 +103,7 @@ class ForgetChoiceView(OwnerOnlyView):
     ) -> None:
         super().__init__(hub, origin, timing)
         self.offered = [record.id for record in plan.records]
-        self.menu: discord.ui.Select = discord.ui.Select(
+        self.menu = _Menu(
             custom_id=self.custom_id("choose"),
             placeholder="Choose the memory to forget",
             options=[
@@ -113,13 +113,12 @@ class ForgetChoiceView(OwnerOnlyView):
                 for number, record in enumerate(plan.records, 1)
             ],
         )
-        self.menu.callback = self.chosen
         self.add_item(self.menu)
-        cancel: discord.ui.Button = discord.ui.Button(
-            label="Cancel", style=discord.ButtonStyle.secondary, custom_id=self.custom_id("cancel")
+        self.add_item(
+            _CancelButton(
+                label="Cancel", style=discord.ButtonStyle.secondary, custom_id=self.custom_id("cancel")
+            )
         )
-        cancel.callback = self.cancelled
-        self.add_item(cancel)
 
     async def chosen(self, interaction: discord.Interaction) -> None:
         self.stop()
@@ -131,6 +130,18 @@ class ForgetChoiceView(OwnerOnlyView):
             return Reply(replies.forgotten(int(erased)))
 
         await respond.update(interaction, forget(), defer_after=self.defer_after)
+
+
+class _Menu(discord.ui.Select[ForgetChoiceView]):
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.chosen(interaction)
+
+
+class _CancelButton(discord.ui.Button[ForgetChoiceView]):
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.cancelled(interaction)
 
 
 def question(plan: ForgetPlan, shown_chars: int) -> str:

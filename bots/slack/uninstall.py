@@ -69,7 +69,9 @@ async def uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> None:
 async def tokens_revoked(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
     services = services_of(context)
     store = services.installation_store
-    tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+    tokens = event.get("tokens")
+    if not isinstance(tokens, dict):
+        tokens = {}
     bot_revoked = bool(tokens.get("bot"))
     revoked_users = [user for user in tokens.get("oauth") or [] if isinstance(user, str)]
 

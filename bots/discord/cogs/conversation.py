@@ -85,7 +85,7 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
         if message.guild is None or may_be_public(kind):
             await self.reply(message, text)
             return
-        about = f"About your message in {message.channel.mention}:\n"
+        about = f"About your message in <#{message.channel.id}>:\n"
         try:
             await self.send_in_dm(message.author, about + text)
         except discord.Forbidden:
@@ -106,6 +106,6 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
         except discord.HTTPException as error:
             log.error("could not reply to a message: %s", type(error).__name__)
 
-    async def send_in_dm(self, user: discord.abc.User, text: str) -> None:
+    async def send_in_dm(self, user: discord.User | discord.Member, text: str) -> None:
         for part in split_message(text):
             await user.send(part, allowed_mentions=NO_MENTIONS)

@@ -72,3 +72,8 @@ def user_key(body: Mapping[str, Any]) -> UserKey:
     if workspace is None or user is None:
         raise InvalidUserKey("this request names no Slack user")
     return UserKey.slack(workspace, user)
+
+
+def workspace_prefix(workspace: str) -> str:
+    """The key prefix shared by every person of one installation, e.g. ``"slack:T0123:"``."""
+    return UserKey.workspace_prefix(workspace)

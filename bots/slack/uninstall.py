@@ -19,7 +19,6 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 
 from bots.slack import identity
 from bots.slack.services import Services, services_of
-from core import UserKey
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ async def erase_workspace(services: Services, body: dict[str, Any]) -> int:
     if workspace is None:
         log.warning("an uninstall event named no workspace; nothing erased")
         return 0
-    people = await services.hub.users_in_workspace(UserKey.workspace_prefix(workspace))
+    people = await services.hub.users_in_workspace(identity.workspace_prefix(workspace))
     failed = 0
     for key in people:  # one person's failure must not leave everyone else's memories behind
         try:

@@ -56,6 +56,12 @@ def test_a_payload_without_a_valid_workspace_and_user_is_refused(payload) -> Non
         identity.user_key(payload)
 
 
+def test_a_workspace_prefix_is_refused_for_a_malformed_id() -> None:
+    assert identity.workspace_prefix("T0NORTH") == "slack:T0NORTH:"
+    with pytest.raises(InvalidUserKey):
+        identity.workspace_prefix("*")
+
+
 def test_escape_neutralises_exactly_what_slack_treats_as_markup() -> None:
     assert blocks.escape("<!here> & <@U1> <#C1|x>") == "&lt;!here&gt; &amp; &lt;@U1&gt; &lt;#C1|x&gt;"
 

@@ -85,7 +85,8 @@ class SlackDriver:
             call = await harness.mention(person, over_json(fuzz))
             texts = [text_of(call.params)]
             # The help text is the one reply a channel may see (core.visibility); it names nobody.
-            private = call.method == "chat.postEphemeral" or texts == [blocks.help_text()]
+            public_help = blocks.fit(blocks.help_text(), blocks.MESSAGE_TEXT_LIMIT)
+            private = call.method == "chat.postEphemeral" or texts == [public_help]
             return Answer(texts, over_json(fuzz), private, injected(texts))
         if command == "/cubby":
             fuzz = inputs.rng.choice(["export", "help", "", " EXPORT ", fuzz, fuzz, fuzz, fuzz])

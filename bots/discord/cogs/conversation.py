@@ -64,8 +64,8 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
                 await self.deliver(message, replies.describe_error(error), ReplyKind.ERROR)
             except Exception as error:
 
-                async def apologise(error: Exception) -> None:
-                    await self.deliver(message, replies.describe_error(error), ReplyKind.ERROR)
+                async def apologise(failure: Exception) -> None:
+                    await self.deliver(message, replies.describe_error(failure), ReplyKind.ERROR)
 
                 await contain("answering a message", error, apologise)
 

@@ -51,7 +51,7 @@ class TerminalChat:
             if self.agent.converses
             else "Anything else you type, I look up in what I remember."
         )
-        self.say(f"Hi {self.memory.key.parts[0]}! {replies.help_text()}\n{plain_lines} Type /quit to leave.")
+        self.say(f"Hi {self.memory.key.user_id}! {replies.help_text()}\n{plain_lines} Type /quit to leave.")
         while True:
             try:
                 line = await self.ask("> ")

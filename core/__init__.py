@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, replies
+from core import commands, replies, visibility
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -8,6 +8,7 @@ from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUse
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Hub, ScopedMemory, open_hub
 from core.records import MemoryRecord, Source
+from core.visibility import ReplyKind, may_be_public
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -24,12 +25,15 @@ __all__ = [
     "MemoryFull",
     "MemoryRecord",
     "Recalled",
+    "ReplyKind",
     "ScopedMemory",
     "Settings",
     "Source",
     "UserKey",
     "commands",
     "load_settings",
+    "may_be_public",
     "open_hub",
     "replies",
+    "visibility",
 ]

@@ -4,7 +4,7 @@ Cubby reads environment variables for configuration."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         return self.openai_api_key is not None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and ``.env``, with ``overrides`` (field names) on top.
 
     Raises :class:`ConfigError` with one line per problem, naming the variable to fix."""

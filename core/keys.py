@@ -85,6 +85,20 @@ class UserKey:
             raise InvalidUserKey("not a valid user key")
         return key
 
+    @staticmethod
+    def workspace_prefix(workspace_id: str) -> str:
+        """The key prefix shared by every person of one Slack installation, ``"slack:<id>:"``: the
+        prefix to list when the whole workspace (or Enterprise Grid organisation) is erased."""
+        # Validated as it would be inside a key, so a malformed id can never widen the prefix.
+        _require(_SLACK_ID, workspace_id, "Slack team or enterprise id")
+        return f"slack:{workspace_id}:"
+
+    @property
+    def user_id(self) -> str:
+        """This person's own id on their platform: the Slack user id, the Discord snowflake, or the
+        terminal user name - what the platform's API calls the person by."""
+        return self.parts[-1]
+
     @property
     def workspace(self) -> str | None:
         """The Slack team or enterprise id; ``None`` for platforms with global user ids."""

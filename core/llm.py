@@ -17,15 +17,23 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from core.config import ConfigError, Settings
 from core.errors import CubbyError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 Messages = list[dict[str, str]]
+
+
+def _openai_messages(messages: Messages) -> list[ChatCompletionMessageParam]:
+    """Cubby's ``{"role", "content"}`` dicts, as the SDK's message type (which is a TypedDict union
+    that a plain dict cannot be checked against)."""
+    return cast("list[ChatCompletionMessageParam]", messages)
+
 
 _FIRST_PAUSE_SECONDS = 0.5
 _LONGEST_PAUSE_SECONDS = 4.0
@@ -143,7 +151,9 @@ class ChatModel:
             try:
                 async with asyncio.timeout(budget.remaining()):
                     response = await self._client.chat.completions.create(
-                        model=self.config.model, messages=messages, timeout=budget.remaining()
+                        model=self.config.model,
+                        messages=_openai_messages(messages),
+                        timeout=budget.remaining(),
                     )
             except Exception as error:
                 pause = budget.pause_before_retry(error)
@@ -179,7 +189,10 @@ class ExtractionLLM:
         while True:
             try:
                 response = self._client.chat.completions.create(
-                    model=self.config.model, messages=messages, timeout=budget.remaining(), **options
+                    model=self.config.model,
+                    messages=_openai_messages(messages),
+                    timeout=budget.remaining(),
+                    **options,
                 )
             except Exception as error:
                 pause = budget.pause_before_retry(error)

@@ -52,7 +52,7 @@ async def test_fifty_people_times_twenty_operations_at_once(hub: Hub) -> None:
 
 async def test_memory_work_runs_off_the_event_loop_thread(hub: Hub) -> None:
     loop_thread = threading.get_ident()
-    store = hub._backend.store
+    store = hub._backend.inner.store
     seen: list[int] = []
     original = store.search
 
@@ -79,13 +79,13 @@ async def test_memory_work_runs_off_the_event_loop_thread(hub: Hub) -> None:
 
 async def test_people_arriving_together_are_embedded_in_batches(hub: Hub) -> None:
     batches: list[int] = []
-    embed = hub._embed_queue._embed
+    embed = hub._backend.embed_queue._embed
 
     def recording_embed(texts: list[str]) -> None:
         batches.append(len(texts))
         embed(texts)
 
-    hub._embed_queue._embed = recording_embed
+    hub._backend.embed_queue._embed = recording_embed
     people = [hub.scoped(UserKey.cli(f"b{i}")) for i in range(40)]
     results = await asyncio.gather(*(p.search(f"distinct question number {i}") for i, p in enumerate(people)))
     assert results == [[] for _ in people]

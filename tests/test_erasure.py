@@ -51,8 +51,8 @@ async def test_linked_entities_are_erased_with_their_person(hub: Hub, traces: Tr
     alice, bob = hub.scoped(UserKey.cli("alice")), hub.scoped(UserKey.cli("bob"))
     [record] = await alice.add("I met Zebulon Quaxworth in Lisbon")
     await bob.add("Nothing to see")
-    entities = hub._backend.entities
-    vector = hub._backend.embedder.embed("Zebulon Quaxworth")
+    entities = hub._backend.inner.entities
+    vector = hub._backend.inner.embedder.embed("Zebulon Quaxworth")
     entities.insert(
         vectors=[vector, vector],
         ids=[str(uuid.uuid4()), str(uuid.uuid4())],

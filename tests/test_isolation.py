@@ -7,6 +7,7 @@ import random
 import pytest
 
 from core import Hub, InvalidUserKey, ScopedMemory, UserKey
+from core.memory.stores.filters import UnsupportedFilter
 
 pytestmark = pytest.mark.every_backend
 
@@ -122,28 +123,41 @@ async def test_workspace_listing_names_only_that_workspaces_people(population, h
         await hub.users_in_workspace("slack:T1")  # not a whole segment: would also match T10, T1X...
 
 
-@pytest.mark.parametrize(
-    "filters",
-    [
-        {"user_id": "*"},
-        {"agent_id": "*", "OR": [{"user_id": "cli:user-1"}, {"user_id": "cli:user-2"}]},
-        {"user_id": {"in": ["cli:user-1", "cli:user-2"]}},
-        {"role": "user"},
-        {"run_id": "x"},
-    ],
-)
-async def test_even_mem0_called_directly_cannot_read_across_people(population, hub: Hub, filters) -> None:
-    """The FINDINGS §1 holes, aimed at mem0 itself underneath the hub: the store refuses them."""
-    memory = hub._backend.memory
-    with pytest.raises(ValueError):
-        memory.search("food", filters=filters)
-    with pytest.raises(ValueError):
-        memory.get_all(filters=filters)
+# Filters that would read across people, and whether mem0 2.2.1 passes them down to Cubby's store
+# (True) or refuses them itself first (False: its own ValueError about the filter's shape).
+CROSS_PEOPLE_FILTERS = [
+    ({"user_id": "*"}, True),
+    ({"agent_id": "*", "OR": [{"user_id": "cli:user-1"}, {"user_id": "cli:user-2"}]}, True),
+    ({"run_id": "x"}, True),
+    ({"user_id": {"in": ["cli:user-1", "cli:user-2"]}}, False),
+    ({"role": "user"}, False),
+]
+ONE_USER_ONLY = "every read must be scoped to exactly one user_id"
+
+
+@pytest.mark.parametrize(("filters", "mem0_passes_it_down"), CROSS_PEOPLE_FILTERS)
+async def test_even_mem0_called_directly_cannot_read_across_people(
+    population, hub: Hub, filters, mem0_passes_it_down: bool
+) -> None:
+    """mem0's own holes - ``"*"`` matching everyone, filters naming several people or none - aimed at
+    mem0 itself underneath the hub. Cubby's store refuses every one of them itself, whether or not
+    mem0 lets it through, so no future mem0 that stops checking could widen a read."""
+    memory = hub._backend.inner.memory
+    store = memory.vector_store
+    vector = memory.embedding_model.embed("food")
+    with pytest.raises(UnsupportedFilter, match=ONE_USER_ONLY):
+        store.search(query="food", vectors=vector, top_k=5, filters=filters)
+    with pytest.raises(UnsupportedFilter, match=ONE_USER_ONLY):
+        store.list(filters=filters)
+    for read in (lambda: memory.search("food", filters=filters), lambda: memory.get_all(filters=filters)):
+        with pytest.raises(ValueError) as refused:
+            read()
+        assert (refused.type is UnsupportedFilter) is mem0_passes_it_down
 
 
 async def test_even_mem0_delete_all_with_a_wildcard_deletes_nobody(population, hub: Hub) -> None:
-    memory = hub._backend.memory
+    memory = hub._backend.inner.memory
     before = [await person.count() for person, _ in population]
-    with pytest.raises(ValueError):
+    with pytest.raises(UnsupportedFilter, match=ONE_USER_ONLY):
         memory.delete_all(user_id="*")
     assert [await person.count() for person, _ in population] == before

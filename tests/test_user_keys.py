@@ -15,6 +15,26 @@ def test_each_platform_has_one_canonical_form() -> None:
     assert str(UserKey.cli("alice")) == "cli:alice"
 
 
+@pytest.mark.parametrize("workspace", ["T0NORTH", "E0GRID"])
+def test_a_workspace_prefix_is_the_start_of_exactly_that_workspace_s_keys(workspace: str) -> None:
+    prefix = UserKey.workspace_prefix(workspace)
+    assert prefix == f"slack:{workspace}:"
+    assert str(UserKey.slack(workspace, "U1")).startswith(prefix)
+    assert not str(UserKey.slack(workspace + "0", "U1")).startswith(prefix)
+
+
+@pytest.mark.parametrize("workspace", ["*", "", "t0north", "T0:U1", "T0 ", "Ｔ0", 7])
+def test_a_workspace_prefix_is_refused_for_a_malformed_id(workspace: object) -> None:
+    with pytest.raises(InvalidUserKey):
+        UserKey.workspace_prefix(workspace)  # type: ignore[arg-type]
+
+
+def test_the_platform_user_id_is_what_the_platform_calls_the_person() -> None:
+    assert UserKey.slack("T0", "U456").user_id == "U456"
+    assert UserKey.discord(81234567890123456).user_id == "81234567890123456"
+    assert UserKey.cli("alice").user_id == "alice"
+
+
 def test_parse_returns_the_key_whose_canonical_form_it_is() -> None:
     for text in ("slack:T1A:U2B", "discord:1", "cli:bob_2-x"):
         assert str(UserKey.parse(text)) == text

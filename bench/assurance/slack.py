@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from bench.assurance.fuzz import Fuzz, FuzzInputs, over_form, over_json, received_from_form
 from bench.assurance.judge import Answer
+from bots.slack import blocks
 from bots.slack.app import build_bot
 from bots.slack.runner import start_http
 from core import Agent, Hub, Settings, UserKey
@@ -83,7 +84,10 @@ class SlackDriver:
         if command == "mention":
             call = await harness.mention(person, over_json(fuzz))
             texts = [text_of(call.params)]
-            return Answer(texts, over_json(fuzz), call.method == "chat.postEphemeral", injected(texts))
+            # The help text is the one reply a channel may see (core.visibility); it names nobody.
+            public_help = blocks.fit(blocks.help_text(), blocks.MESSAGE_TEXT_LIMIT)
+            private = call.method == "chat.postEphemeral" or texts == [public_help]
+            return Answer(texts, over_json(fuzz), private, injected(texts))
         if command == "/cubby":
             fuzz = inputs.rng.choice(["export", "help", "", " EXPORT ", fuzz, fuzz, fuzz, fuzz])
         mark = len(self._fake.calls)
@@ -103,7 +107,7 @@ class SlackDriver:
         for call in (c for c in calls if c.method == "files.completeUploadExternal"):
             for item in call.params.get("files", []):
                 document = json.loads(uploaded.get(item["id"], b"{}"))
-                if document.get("user") == f"slack:{TEAM}:{person.user}":
+                if document.get("user") == str(UserKey.slack(TEAM, person.user)):
                     files.append(document)
                     private = private and call.params.get("channel_id") == person.dm_channel
         return files, private

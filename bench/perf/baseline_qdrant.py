@@ -30,6 +30,7 @@ from bench.perf.stats import peak_rss_mb, progress_bar, summary
 from bench.perf.workload import search_workload, store_probes
 from core import Hub, UserKey, load_settings
 from core.memory.backends.mem0 import Mem0Backend
+from core.memory.backends.threaded import ThreadedBackend
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import build_memory
 
@@ -97,7 +98,7 @@ async def scoped_latencies(memory: Any, people: int, samples: int, seed_: int) -
         max_memories_per_user=settings.max_memories_per_user,
         search_threshold=settings.search_threshold,
     )
-    hub = Hub(backend, settings)
+    hub = Hub(ThreadedBackend(backend), settings)
     seconds = []
     try:
         for key, query in search_workload(samples, people, seed_):

@@ -46,6 +46,10 @@ async def real_payload_keys(settings: Settings) -> set[str]:
     async with open_hub(settings=settings) as hub:
         memory = hub.scoped(UserKey.cli("shape-probe"))
         [record] = await memory.add("I prefer aisle seats")
-        row = hub._backend.store.get(record.id)
+        store = open_store(settings.data_dir)  # the same file, read beside the hub as another process would
+        try:
+            row = store.get(record.id)
+        finally:
+            store.close()
         await memory.delete_all()
     return set(row.payload)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
 import aiohttp
 import discord
 
 from bots.discord.bot import CubbyBot
+from bots.shutdown import DRAIN_SECONDS, stop_on_signals
 from core import Agent, ConfigError, Settings, open_hub
 
 log = logging.getLogger(__name__)
@@ -18,38 +18,43 @@ log = logging.getLogger(__name__)
 __all__ = ["CubbyBot", "run"]
 
 
-async def run(settings: Settings) -> int:
-    """Connect to Discord and answer until stopped (Ctrl-C or SIGTERM). Returns the exit code."""
+async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """Connect to Discord and answer until SIGINT/SIGTERM (or until ``stop`` is set). Returns the exit
+    code. Stopping takes the same path as Slack's: stop taking work, drain what was taken, close."""
     if settings.discord_token is None:
         raise ConfigError("cubby discord needs DISCORD_TOKEN (the bot token from the Developer Portal)")
     # discord.py's DEBUG logs quote whole payloads - message text and memories included.
     logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
-    async with open_hub(settings=settings) as hub:
-        agent = Agent(settings)
+    own_stop = stop is None
+    stop = stop or asyncio.Event()
+    with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
+        async with open_hub(settings=settings) as hub:
+            agent = Agent(settings)
+            try:
+                bot = CubbyBot(hub=hub, agent=agent, settings=settings)
+                return await _serve(bot, settings.discord_token.get_secret_value(), stop)
+            finally:
+                await agent.close()  # lets pending fact extractions finish before the hub closes
+
+
+async def _serve(bot: CubbyBot, token: str, stop: asyncio.Event) -> int:
+    async with bot:
+        connection = asyncio.create_task(bot.start(token))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not connection.done():
+            await bot.shut_down(DRAIN_SECONDS)
+        stopping.cancel()
         try:
-            bot = CubbyBot(hub=hub, agent=agent, settings=settings)
-            return await _serve(bot, settings.discord_token.get_secret_value())
-        finally:
-            await agent.close()  # lets pending fact extractions finish before the hub closes
-
-
-async def _serve(bot: CubbyBot, token: str) -> int:
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
-    try:
-        async with bot:
-            await bot.start(token)
-    except discord.LoginFailure:
-        log.error("Discord rejected DISCORD_TOKEN; copy the bot token again from the Developer Portal")
-        return 1
-    except discord.HTTPException as error:
-        log.error("Discord refused a request at startup (HTTP %s, code %s)", error.status, error.code)
-        return 1
-    except (aiohttp.ClientError, OSError) as error:
-        log.error("could not connect to Discord: %s", type(error).__name__)
-        return 1
-    finally:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.remove_signal_handler(signal.SIGTERM)
+            await connection
+        except discord.LoginFailure:
+            log.error("Discord rejected DISCORD_TOKEN; copy the bot token again from the Developer Portal")
+            return 1
+        except discord.HTTPException as error:
+            log.error("Discord refused a request at startup (HTTP %s, code %s)", error.status, error.code)
+            return 1
+        except (aiohttp.ClientError, OSError) as error:
+            log.error("could not connect to Discord: %s", type(error).__name__)
+            return 1
+    log.info("Cubby has left Discord")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import Any
@@ -11,8 +12,10 @@ from discord import app_commands
 from discord.ext import commands as ext_commands
 
 from bots.discord import respond
+from bots.discord.boundary import contain
 from bots.discord.cogs.conversation import ConversationCog
 from bots.discord.cogs.memory import MemoryCog
+from bots.discord.lifecycle import Lifecycle, admit
 from bots.discord.render import NO_MENTIONS
 from bots.discord.respond import Timing
 from core import Agent, Hub, Settings
@@ -34,12 +37,13 @@ def cubby_intents() -> discord.Intents:
 
 
 class CubbyTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return await admit(interaction)
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        # discord.py's default handler logs the traceback, whose messages may quote memory text.
         original = getattr(error, "original", error)
         command = interaction.command.name if interaction.command else "unknown"
-        log.error("/%s failed: %s", command, type(original).__name__)
-        await respond.apologise(interaction, original)
+        await contain(f"/{command}", original, functools.partial(respond.apologise, interaction))
 
 
 class CubbyBot(ext_commands.Bot):
@@ -58,6 +62,7 @@ class CubbyBot(ext_commands.Bot):
         self.agent = agent
         self.settings = settings
         self.timing = timing or Timing()
+        self.lifecycle = Lifecycle()
 
     async def setup_hook(self) -> None:
         await self.add_cog(MemoryCog(self.hub, self.timing))
@@ -85,5 +90,11 @@ class CubbyBot(ext_commands.Bot):
         """Cubby has no prefix commands; the conversation cog listens to messages."""
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
-        # discord.py's default handler logs the traceback, whose messages may quote memory text.
-        log.error("handling %s failed: %s", event_method, type(sys.exc_info()[1]).__name__)
+        await contain(f"handling {event_method}", sys.exc_info()[1])
+
+    async def shut_down(self, drain_seconds: float) -> None:
+        """Stop taking work, wait up to ``drain_seconds`` for the work already taken, then close."""
+        self.lifecycle.accepting = False
+        if not await self.lifecycle.work.idle(drain_seconds):
+            log.warning("stopped with Discord work still running")
+        await self.close()

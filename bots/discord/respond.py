@@ -16,6 +16,7 @@ from typing import Any
 
 import discord
 
+from bots.discord.lifecycle import tracked
 from bots.discord.render import NO_MENTIONS, Reply, attachment, split_message
 from core import CubbyError, replies
 
@@ -51,17 +52,23 @@ async def _finish(interaction: discord.Interaction, work: Work, *, defer_after: 
 
 async def answer(interaction: discord.Interaction, work: Work, *, defer_after: float) -> None:
     """Run ``work`` and show its reply to the person who interacted, and only to them."""
-    await send(interaction, await _finish(interaction, work, defer_after=defer_after, update=False))
+    async with tracked(interaction.client):
+        await send(interaction, await _finish(interaction, work, defer_after=defer_after, update=False))
 
 
 async def update(interaction: discord.Interaction, work: Work, *, defer_after: float) -> None:
     """Run ``work`` (a button or menu choice) and replace the message it was on with the reply."""
-    reply = await _finish(interaction, work, defer_after=defer_after, update=True)
-    text = split_message(reply.text)[0]
-    if interaction.response.is_done():
-        await interaction.edit_original_response(content=text, view=reply.view, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.edit_message(content=text, view=reply.view, allowed_mentions=NO_MENTIONS)
+    async with tracked(interaction.client):
+        reply = await _finish(interaction, work, defer_after=defer_after, update=True)
+        text = split_message(reply.text)[0]
+        if interaction.response.is_done():
+            await interaction.edit_original_response(
+                content=text, view=reply.view, allowed_mentions=NO_MENTIONS
+            )
+        else:
+            await interaction.response.edit_message(
+                content=text, view=reply.view, allowed_mentions=NO_MENTIONS
+            )
 
 
 async def send(interaction: discord.Interaction, reply: Reply) -> None:

@@ -6,13 +6,16 @@ memory of the person who pressed - the custom ids carry nothing but a random non
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 
 import discord
 
 from bots.discord import respond
+from bots.discord.boundary import contain
 from bots.discord.identity import memory_of
+from bots.discord.lifecycle import admit
 from bots.discord.render import NO_MENTIONS, Reply, escape, shorten
 from core import ForgetPlan, Hub, commands, replies
 
@@ -40,7 +43,7 @@ class OwnerOnlyView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
-            return True
+            return await admit(interaction)
         log.info("refused a /forget button pressed by someone other than its owner")
         await interaction.response.send_message(NOT_YOURS, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return False
@@ -54,8 +57,7 @@ class OwnerOnlyView(discord.ui.View):
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item
     ) -> None:
-        log.error("a /forget button failed: %s", type(error).__name__)
-        await respond.apologise(interaction, error)
+        await contain("a /forget button", error, functools.partial(respond.apologise, interaction))
 
     async def cancelled(self, interaction: discord.Interaction) -> None:
         self.stop()
@@ -101,7 +103,7 @@ class ForgetChoiceView(OwnerOnlyView):
     ) -> None:
         super().__init__(hub, origin, timing)
         self.offered = [record.id for record in plan.records]
-        self.menu: discord.ui.Select = discord.ui.Select(
+        self.menu = _Menu(
             custom_id=self.custom_id("choose"),
             placeholder="Choose the memory to forget",
             options=[
@@ -111,13 +113,12 @@ class ForgetChoiceView(OwnerOnlyView):
                 for number, record in enumerate(plan.records, 1)
             ],
         )
-        self.menu.callback = self.chosen
         self.add_item(self.menu)
-        cancel: discord.ui.Button = discord.ui.Button(
-            label="Cancel", style=discord.ButtonStyle.secondary, custom_id=self.custom_id("cancel")
+        self.add_item(
+            _CancelButton(
+                label="Cancel", style=discord.ButtonStyle.secondary, custom_id=self.custom_id("cancel")
+            )
         )
-        cancel.callback = self.cancelled
-        self.add_item(cancel)
 
     async def chosen(self, interaction: discord.Interaction) -> None:
         self.stop()
@@ -129,6 +130,18 @@ class ForgetChoiceView(OwnerOnlyView):
             return Reply(replies.forgotten(int(erased)))
 
         await respond.update(interaction, forget(), defer_after=self.defer_after)
+
+
+class _Menu(discord.ui.Select[ForgetChoiceView]):
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.chosen(interaction)
+
+
+class _CancelButton(discord.ui.Button[ForgetChoiceView]):
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.cancelled(interaction)
 
 
 def question(plan: ForgetPlan, shown_chars: int) -> str:

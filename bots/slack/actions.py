@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from bots.slack import blocks
-from bots.slack.services import Respond, Services, respond_privately
+from bots.slack.services import Respond, respond_privately, services_of
 from core import commands, replies
 
 Ack = Callable[..., Awaitable[Any]]
@@ -33,44 +33,47 @@ def page_number(value: object) -> int:
     return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 7 else 1
 
 
-def register_message_actions(app: AsyncApp, services: Services) -> None:
-    def apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
-        async def apologize(message: str) -> None:
-            await respond_privately(respond, blocks.notice(message), replace=True)
+def _apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
+    async def apologize(message: str) -> None:
+        await respond_privately(respond, blocks.notice(message), replace=True)
 
-        return apologize
+    return apologize
 
-    @app.action(blocks.FORGET)
-    async def forget(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
 
-        async def work() -> None:
-            memory = services.memory_of(body)
-            target = clicked_value(body)
-            if target == blocks.EVERYTHING:
-                erased = await commands.forget_everything(memory)
-            else:
-                erased = int(await commands.forget_one(memory, target))
-            await respond_privately(respond, blocks.notice(replies.forgotten(erased)), replace=True)
+async def forget(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
+    await ack()
+    services = services_of(context)
 
-        await services.handle("forget button", work, apologize_with(respond))
+    async def work() -> None:
+        memory = services.memory_of(body)
+        target = clicked_value(body)
+        if target == blocks.EVERYTHING:
+            erased = await commands.forget_everything(memory)
+        else:
+            erased = int(await commands.forget_one(memory, target))
+        await respond_privately(respond, blocks.notice(replies.forgotten(erased)), replace=True)
 
-    @app.action(blocks.FORGET_CANCEL)
-    async def cancel(ack: Ack, respond: Respond) -> None:
-        await ack()
+    await services.handle("forget button", work, _apologize_with(respond))
 
-        async def work() -> None:
-            await respond_privately(respond, blocks.notice(replies.FORGET_CANCELLED), replace=True)
 
-        await services.handle("cancel button", work, apologize_with(respond))
+async def cancel_forget(ack: Ack, respond: Respond, context: AsyncBoltContext) -> None:
+    await ack()
 
-    @app.action(blocks.RECALL_PAGE)
-    async def turn_page(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
+    async def work() -> None:
+        await respond_privately(respond, blocks.notice(replies.FORGET_CANCELLED), replace=True)
 
-        async def work() -> None:
-            page = page_number(clicked_value(body))
-            result = await commands.recall(services.memory_of(body), None, page=page)
-            await respond_privately(respond, blocks.recalled(result), replace=True)
+    await services_of(context).handle("cancel button", work, _apologize_with(respond))
 
-        await services.handle("recall page button", work, apologize_with(respond))
+
+async def turn_recall_page(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    services = services_of(context)
+
+    async def work() -> None:
+        page = page_number(clicked_value(body))
+        result = await commands.recall(services.memory_of(body), None, page=page)
+        await respond_privately(respond, blocks.recalled(result), replace=True)
+
+    await services.handle("recall page button", work, _apologize_with(respond))

@@ -28,13 +28,9 @@ from slack_sdk.oauth.installation_store import FileInstallationStore
 from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.actions import register_message_actions
-from bots.slack.conversation import register_conversation
 from bots.slack.dedupe import drop_repeated_events
-from bots.slack.home import register_home
+from bots.slack.listeners import register_listeners
 from bots.slack.services import Services
-from bots.slack.slash import register_commands
-from bots.slack.uninstall import register_uninstall
 from core import Agent, ConfigError, Hub, Settings
 
 log = logging.getLogger(__name__)
@@ -151,12 +147,9 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
         # warn that the token from the environment is ignored. The base URL is a plain attribute.
         app.client.base_url = base_url
 
+    services.installation_store = app.installation_store
+    register_listeners(app, services)
     app.middleware(drop_repeated_events(services.seen_events))
-    register_commands(app, services)
-    register_message_actions(app, services)
-    register_home(app, services)
-    register_conversation(app, services)
-    register_uninstall(app, services)
 
     @app.error
     async def unexpected(error: Exception) -> None:

@@ -1,9 +1,10 @@
 """Conversation: direct messages to Cubby and @mentions of Cubby get a reply in the thread.
 
-Privacy rule for channels: a reply to a mention is always *ephemeral* - only the person who mentioned
-Cubby sees it - because any reply drawn from their memories (and even "I know nothing about that")
-says something about them. In a direct message only the person and Cubby are present, so the reply
-is an ordinary threaded message there.
+Who may see a reply in a channel is :func:`core.visibility.may_be_public`'s answer: only the help
+text is posted for everyone; every other reply to a mention - anything drawn from the person's
+memories, "I know nothing about that", an apology - is *ephemeral*, seen only by the person who
+mentioned Cubby. In a direct message only the person and Cubby are present, so every reply is an
+ordinary threaded message there.
 
 Ignored: messages from bots (other apps and Cubby itself - Bolt drops Cubby's own), edits and other
 message subtypes, and mentions inside a DM (the DM's message event already answers those).
@@ -14,13 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
-from bots.slack.services import Services
-from core import Source
+from bots.slack.services import services_of
+from core import ReplyKind, Source, may_be_public
 
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -34,48 +34,51 @@ def _from_a_person(event: dict[str, Any]) -> bool:
     return not event.get("subtype") and not event.get("bot_id") and isinstance(event.get("user"), str)
 
 
-def register_conversation(app: AsyncApp, services: Services) -> None:
-    async def converse(
-        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        channel = event.get("channel")
-        if not isinstance(channel, str):
+async def _converse(
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    channel = event.get("channel")
+    if not isinstance(channel, str):
+        return
+    services = services_of(context)
+    in_channel = not channel.startswith("D")
+    thread_ts = event.get("thread_ts") or event.get("ts")
+
+    async def say(plain_text: str, kind: ReplyKind) -> None:
+        text = blocks.fit(plain_text, blocks.MESSAGE_TEXT_LIMIT)
+        if in_channel and not may_be_public(kind):
+            await client.chat_postEphemeral(
+                channel=channel, user=event["user"], text=text, thread_ts=thread_ts
+            )
+        else:
+            await client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
+
+    async def apologize(plain_text: str) -> None:
+        await say(plain_text, ReplyKind.ERROR)
+
+    async def work() -> None:
+        memory = services.memory_of(body)
+        text = event.get("text")
+        message = without_mentions_of(context.bot_user_id, text if isinstance(text, str) else "")
+        if not message:
+            await say(blocks.help_text(), ReplyKind.HELP)
             return
-        in_channel = not channel.startswith("D")
-        thread_ts = event.get("thread_ts") or event.get("ts")
+        reply = await services.agent.reply(memory, message, source=Source("slack", channel))
+        await say(reply.text, ReplyKind.ABOUT_MEMORY)
 
-        async def say_privately(plain_text: str) -> None:
-            text = blocks.fit(plain_text, blocks.MESSAGE_TEXT_LIMIT)
-            if in_channel:
-                await client.chat_postEphemeral(
-                    channel=channel, user=event["user"], text=text, thread_ts=thread_ts
-                )
-            else:
-                await client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
+    await services.handle("conversation", work, apologize)
 
-        async def work() -> None:
-            memory = services.memory_of(body)
-            text = event.get("text")
-            message = without_mentions_of(context.bot_user_id, text if isinstance(text, str) else "")
-            if not message:
-                await say_privately(blocks.help_text())
-                return
-            reply = await services.agent.reply(memory, message, source=Source("slack", channel))
-            await say_privately(reply.text)
 
-        await services.handle("conversation", work, say_privately)
+async def direct_message(
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    if event.get("channel_type") == "im" and _from_a_person(event):
+        await _converse(body, event, context, client)
 
-    @app.event("message")
-    async def direct_message(
-        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        if event.get("channel_type") == "im" and _from_a_person(event):
-            await converse(body, event, context, client)
 
-    @app.event("app_mention")
-    async def mention(
-        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        channel = event.get("channel")
-        if isinstance(channel, str) and not channel.startswith("D") and _from_a_person(event):
-            await converse(body, event, context, client)
+async def mention(
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+) -> None:
+    channel = event.get("channel")
+    if isinstance(channel, str) and not channel.startswith("D") and _from_a_person(event):
+        await _converse(body, event, context, client)

@@ -18,7 +18,7 @@ def sent_message(exported: ExportFile) -> str:
 
 async def send_export(client: AsyncWebClient, memory: ScopedMemory) -> ExportFile:
     exported = await commands.export(memory)
-    user_id = memory.key.parts[1]
+    user_id = memory.key.user_id
     opened = await client.conversations_open(users=user_id)
     await client.files_upload_v2(
         channel=opened["channel"]["id"],

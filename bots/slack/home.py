@@ -11,13 +11,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
 from bots.slack.actions import clicked_value, page_number
 from bots.slack.export import send_export, sent_message
-from bots.slack.services import Services
+from bots.slack.services import Services, services_of
 from core import ScopedMemory, commands, replies
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def publish_home(
 ) -> None:
     result = await commands.recall(memory, None, page=page, page_size=HOME_PAGE_SIZE)
     view = blocks.home_view(result, notice_text=notice_text)
-    await client.views_publish(user_id=memory.key.parts[1], view=view)
+    await client.views_publish(user_id=memory.key.user_id, view=view)
 
 
 def _current_page(body: dict[str, Any]) -> int:
@@ -38,67 +38,81 @@ def _current_page(body: dict[str, Any]) -> int:
     return page_number(view.get("private_metadata")) if isinstance(view, dict) else 1
 
 
-def register_home(app: AsyncApp, services: Services) -> None:
-    def apologize_with(client: AsyncWebClient, body: dict[str, Any]) -> Callable[[str], Awaitable[None]]:
-        async def apologize(message: str) -> None:
-            memory = services.memory_of(body)
-            try:
-                await publish_home(client, memory, page=_current_page(body), notice_text=message)
-            except Exception as error:  # the memories cannot be shown either: say only that
-                log.warning("Home tab without memories after a failure: %s", type(error).__name__)
-                await client.views_publish(user_id=memory.key.parts[1], view=blocks.home_apology(message))
+def _apologize_with(
+    services: Services, client: AsyncWebClient, body: dict[str, Any]
+) -> Callable[[str], Awaitable[None]]:
+    async def apologize(message: str) -> None:
+        memory = services.memory_of(body)
+        try:
+            await publish_home(client, memory, page=_current_page(body), notice_text=message)
+        except Exception as error:  # the memories cannot be shown either: say only that
+            log.warning("Home tab without memories after a failure: %s", type(error).__name__)
+            await client.views_publish(user_id=memory.key.user_id, view=blocks.home_apology(message))
 
-        return apologize
+    return apologize
 
-    @app.event("app_home_opened")
-    async def home_opened(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab") != "home":
-            return
 
-        async def work() -> None:
-            await publish_home(client, services.memory_of(body))
+async def home_opened(
+    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    if event.get("tab") != "home":
+        return
+    services = services_of(context)
 
-        await services.handle("app_home_opened", work, apologize_with(client, body))
+    async def work() -> None:
+        await publish_home(client, services.memory_of(body))
 
-    @app.action(blocks.HOME_PAGE)
-    async def turn_page(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+    await services.handle("app_home_opened", work, _apologize_with(services, client, body))
 
-        async def work() -> None:
-            await publish_home(client, services.memory_of(body), page=page_number(clicked_value(body)))
 
-        await services.handle("home page button", work, apologize_with(client, body))
+async def turn_page(
+    ack: Ack, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    services = services_of(context)
 
-    @app.action(blocks.HOME_DELETE)
-    async def delete_one(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+    async def work() -> None:
+        await publish_home(client, services.memory_of(body), page=page_number(clicked_value(body)))
 
-        async def work() -> None:
-            memory = services.memory_of(body)
-            erased = int(await commands.forget_one(memory, clicked_value(body)))
-            notice = replies.forgotten(erased)
-            await publish_home(client, memory, page=_current_page(body), notice_text=notice)
+    await services.handle("home page button", work, _apologize_with(services, client, body))
 
-        await services.handle("home delete button", work, apologize_with(client, body))
 
-    @app.action(blocks.HOME_FORGET_ALL)
-    async def forget_all(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+async def delete_one(
+    ack: Ack, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    services = services_of(context)
 
-        async def work() -> None:
-            memory = services.memory_of(body)
-            erased = await commands.forget_everything(memory)
-            await publish_home(client, memory, notice_text=replies.forgotten(erased))
+    async def work() -> None:
+        memory = services.memory_of(body)
+        erased = int(await commands.forget_one(memory, clicked_value(body)))
+        notice = replies.forgotten(erased)
+        await publish_home(client, memory, page=_current_page(body), notice_text=notice)
 
-        await services.handle("home forget-all button", work, apologize_with(client, body))
+    await services.handle("home delete button", work, _apologize_with(services, client, body))
 
-    @app.action(blocks.HOME_EXPORT)
-    async def export(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
 
-        async def work() -> None:
-            memory = services.memory_of(body)
-            exported = await send_export(client, memory)
-            await publish_home(client, memory, page=_current_page(body), notice_text=sent_message(exported))
+async def forget_all(
+    ack: Ack, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    services = services_of(context)
 
-        await services.handle("home export button", work, apologize_with(client, body))
+    async def work() -> None:
+        memory = services.memory_of(body)
+        erased = await commands.forget_everything(memory)
+        await publish_home(client, memory, notice_text=replies.forgotten(erased))
+
+    await services.handle("home forget-all button", work, _apologize_with(services, client, body))
+
+
+async def export(ack: Ack, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    await ack()
+    services = services_of(context)
+
+    async def work() -> None:
+        memory = services.memory_of(body)
+        exported = await send_export(client, memory)
+        await publish_home(client, memory, page=_current_page(body), notice_text=sent_message(exported))
+
+    await services.handle("home export button", work, _apologize_with(services, client, body))

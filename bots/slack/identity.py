@@ -76,6 +76,4 @@ def user_key(body: Mapping[str, Any]) -> UserKey:
 
 def workspace_prefix(workspace: str) -> str:
     """The key prefix shared by every person of one installation, e.g. ``"slack:T0123:"``."""
-    # Built through UserKey so a malformed id is refused here exactly as it would be in a key.
-    UserKey.slack(workspace, "U0")
-    return f"slack:{workspace}:"
+    return UserKey.workspace_prefix(workspace)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
 import aiohttp
 from aiohttp import web
@@ -13,12 +12,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bots.shutdown import DRAIN_SECONDS, stop_on_signals
 from bots.slack.app import EVENTS_PATH, SlackBot, build_bot, choose_mode, secret_value
 from bots.slack.services import slack_error_code
 from core import Agent, ConfigError, CubbyError, Settings, open_hub
 
 log = logging.getLogger(__name__)
-DRAIN_SECONDS = 10.0
 
 
 def keep_slack_libraries_quiet() -> None:
@@ -58,16 +57,6 @@ async def check_bot_token(bot: SlackBot) -> None:
         raise CubbyError(f"could not reach the Slack API at {url} ({type(error).__name__})") from None
 
 
-def _stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    return installed
-
-
 async def serve_until(stop: asyncio.Event, bot: SlackBot, settings: Settings, host: str) -> None:
     """Take requests from Slack until ``stop`` is set, then stop taking them."""
     if bot.mode == "socket":
@@ -92,20 +81,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, host: st
     keep_slack_libraries_quiet()
     own_stop = stop is None
     stop = stop or asyncio.Event()
-    signals = _stop_on_signals(stop) if own_stop else []
-    try:
+    with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
         async with open_hub(settings=settings) as hub:
             agent = Agent(settings)
             bot = build_bot(hub, agent, settings)
             await check_bot_token(bot)
-            await serve_until(stop, bot, settings, host)
+            await serve_until(stop, bot, settings, host)  # returns once Slack's requests stop coming
             # Finish what was acknowledged before the hub closes under it.
             if not await bot.services.work.idle(DRAIN_SECONDS):
                 log.warning("stopped with Slack work still running")
             await agent.close()  # lets pending fact extractions finish
-    finally:
-        loop = asyncio.get_running_loop()
-        for sig in signals:
-            loop.remove_signal_handler(sig)
     log.info("Cubby has left Slack")
     return 0

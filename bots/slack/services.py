@@ -7,16 +7,17 @@ a log line that names the error's type only - exception messages may quote memor
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.webhook import WebhookResponse
 
+from bots.shutdown import InFlight
 from bots.slack import identity
 from bots.slack.dedupe import SeenEvents
 from core import (
@@ -44,32 +45,7 @@ def slack_error_code(error: SlackApiError) -> str:
     return f"HTTP {getattr(error.response, 'status_code', '?')}"
 
 
-class InFlight:
-    """Counts work started after an acknowledgement, so shutdown (and tests) can wait for it."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        self._count += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
-
-    async def idle(self, timeout: float) -> bool:
-        """Wait until no work is running; False if some was still running after ``timeout`` seconds."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+_CONTEXT_KEY = "cubby_services"
 
 
 @dataclass
@@ -78,6 +54,12 @@ class Services:
     agent: Agent
     work: InFlight = field(default_factory=InFlight)
     seen_events: SeenEvents = field(default_factory=SeenEvents)
+    # OAuth mode's stored installations; None for a single-workspace bot (tokens from the environment).
+    installation_store: AsyncInstallationStore | None = None
+
+    def provide_to(self, context: AsyncBoltContext) -> None:
+        """Put these services in a request's context, where :func:`services_of` finds them."""
+        context[_CONTEXT_KEY] = self
 
     def memory_of(self, body: Mapping[str, Any]) -> ScopedMemory:
         """The memory of the person who sent ``body`` - and nobody else's."""
@@ -117,6 +99,13 @@ class Services:
                 await apologize(message)
             except Exception as error:
                 log.error("%s: could not deliver the apology: %s", what, type(error).__name__)
+
+
+def services_of(context: AsyncBoltContext) -> Services:
+    """The services of the app that received this request (set by the app's first middleware)."""
+    services = context[_CONTEXT_KEY]
+    assert isinstance(services, Services)
+    return services
 
 
 async def respond_privately(respond: Respond, message: Mapping[str, Any], *, replace: bool = False) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
 from bots.slack.export import send_export, sent_message
-from bots.slack.services import Respond, Services, respond_privately
+from bots.slack.services import Respond, respond_privately, services_of
 from core import Source, commands, replies
 
 Ack = Callable[..., Awaitable[Any]]
@@ -30,57 +30,62 @@ def _argument(body: dict[str, Any]) -> str:
     return text.strip() if isinstance(text, str) else ""
 
 
-def register_commands(app: AsyncApp, services: Services) -> None:
-    def apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
-        async def apologize(message: str) -> None:
-            await respond_privately(respond, blocks.notice(message))
+def _apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
+    async def apologize(message: str) -> None:
+        await respond_privately(respond, blocks.notice(message))
 
-        return apologize
+    return apologize
 
-    @app.command("/remember")
-    async def remember(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
 
-        async def work() -> None:
-            memory = services.memory_of(body)
-            records = await commands.remember(memory, _argument(body), _source(body))
-            await respond_privately(respond, blocks.notice(replies.remembered(records)))
+async def remember(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
+    await ack()
+    services = services_of(context)
 
-        await services.handle("/remember", work, apologize_with(respond), usage=replies.USAGE["remember"])
+    async def work() -> None:
+        memory = services.memory_of(body)
+        records = await commands.remember(memory, _argument(body), _source(body))
+        await respond_privately(respond, blocks.notice(replies.remembered(records)))
 
-    @app.command("/recall")
-    async def recall(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
+    await services.handle("/remember", work, _apologize_with(respond), usage=replies.USAGE["remember"])
 
-        async def work() -> None:
-            result = await commands.recall(services.memory_of(body), _argument(body) or None)
-            await respond_privately(respond, blocks.recalled(result))
 
-        await services.handle("/recall", work, apologize_with(respond), usage=replies.USAGE["recall"])
+async def recall(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
+    await ack()
+    services = services_of(context)
 
-    @app.command("/forget")
-    async def forget(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
+    async def work() -> None:
+        result = await commands.recall(services.memory_of(body), _argument(body) or None)
+        await respond_privately(respond, blocks.recalled(result))
 
-        async def work() -> None:
-            plan = await commands.plan_forget(services.memory_of(body), _argument(body))
-            await respond_privately(respond, blocks.forget_question(plan))
+    await services.handle("/recall", work, _apologize_with(respond), usage=replies.USAGE["recall"])
 
-        await services.handle("/forget", work, apologize_with(respond), usage=replies.USAGE["forget"])
 
-    @app.command("/cubby")
-    async def cubby(ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
-        await ack()
-        subcommand = _argument(body).lower()
+async def forget(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
+    await ack()
+    services = services_of(context)
 
-        async def work() -> None:
-            if subcommand == "export":
-                exported = await send_export(client, services.memory_of(body))
-                await respond_privately(respond, blocks.notice(sent_message(exported)))
-            elif subcommand in ("", "help"):
-                await respond_privately(respond, blocks.notice(blocks.help_text()))
-            else:
-                unknown = f"I don't know '/cubby {subcommand[:40]}'.\n"
-                await respond_privately(respond, blocks.notice(unknown + blocks.help_text()))
+    async def work() -> None:
+        plan = await commands.plan_forget(services.memory_of(body), _argument(body))
+        await respond_privately(respond, blocks.forget_question(plan))
 
-        await services.handle("/cubby", work, apologize_with(respond))
+    await services.handle("/forget", work, _apologize_with(respond), usage=replies.USAGE["forget"])
+
+
+async def cubby(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    services = services_of(context)
+    subcommand = _argument(body).lower()
+
+    async def work() -> None:
+        if subcommand == "export":
+            exported = await send_export(client, services.memory_of(body))
+            await respond_privately(respond, blocks.notice(sent_message(exported)))
+        elif subcommand in ("", "help"):
+            await respond_privately(respond, blocks.notice(blocks.help_text()))
+        else:
+            unknown = f"I don't know '/cubby {subcommand[:40]}'.\n"
+            await respond_privately(respond, blocks.notice(unknown + blocks.help_text()))
+
+    await services.handle("/cubby", work, _apologize_with(respond))

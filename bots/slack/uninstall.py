@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from bots.slack import identity
-from bots.slack.services import Services
+from bots.slack.services import Services, services_of
 
 log = logging.getLogger(__name__)
 
@@ -51,33 +51,36 @@ async def _forget_installation(store: AsyncInstallationStore | None, body: dict[
     await store.async_delete_all(enterprise_id=enterprise, team_id=team)
 
 
-def register_uninstall(app: AsyncApp, services: Services) -> None:
-    async def nobody_to_tell(message: str) -> None:
-        return None  # the workspace is gone; there is nobody left to apologise to
+async def _nobody_to_tell(message: str) -> None:
+    return None  # the workspace is gone; there is nobody left to apologise to
 
-    @app.event("app_uninstalled")
-    async def uninstalled(body: dict[str, Any]) -> None:
-        async def work() -> None:
+
+async def uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> None:
+    services = services_of(context)
+
+    async def work() -> None:
+        await erase_workspace(services, body)
+        await _forget_installation(services.installation_store, body)
+
+    await services.handle("app_uninstalled", work, _nobody_to_tell)
+
+
+async def tokens_revoked(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+    services = services_of(context)
+    store = services.installation_store
+    tokens = event.get("tokens")
+    if not isinstance(tokens, dict):
+        tokens = {}
+    bot_revoked = bool(tokens.get("bot"))
+    revoked_users = [user for user in tokens.get("oauth") or [] if isinstance(user, str)]
+
+    async def work() -> None:
+        if bot_revoked:
             await erase_workspace(services, body)
-            await _forget_installation(app.installation_store, body)
+            await _forget_installation(store, body)
+        elif revoked_users and store is not None:
+            enterprise, team = identity.installation_ids(body)
+            for user in revoked_users:
+                await store.async_delete_installation(enterprise_id=enterprise, team_id=team, user_id=user)
 
-        await services.handle("app_uninstalled", work, nobody_to_tell)
-
-    @app.event("tokens_revoked")
-    async def tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
-        tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
-        bot_revoked = bool(tokens.get("bot"))
-        revoked_users = [user for user in tokens.get("oauth") or [] if isinstance(user, str)]
-
-        async def work() -> None:
-            if bot_revoked:
-                await erase_workspace(services, body)
-                await _forget_installation(app.installation_store, body)
-            elif revoked_users and app.installation_store is not None:
-                enterprise, team = identity.installation_ids(body)
-                for user in revoked_users:
-                    await app.installation_store.async_delete_installation(
-                        enterprise_id=enterprise, team_id=team, user_id=user
-                    )
-
-        await services.handle("tokens_revoked", work, nobody_to_tell)
+    await services.handle("tokens_revoked", work, _nobody_to_tell)

@@ -69,7 +69,7 @@ class MiniLMEncoder:
         self._tokenizer = tokenizer
 
         options = onnxruntime.SessionOptions()
-        # One intra-op thread per call was ~3x faster than the default on 2 busy cores (FINDINGS §3);
+        # One intra-op thread per call was ~3x faster than the default on 2 busy cores;
         # parallelism comes from several calls at once, which onnxruntime runs without the GIL.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1

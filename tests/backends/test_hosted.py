@@ -139,7 +139,7 @@ async def test_every_request_cubby_sends_names_exactly_one_person(hub: Hub, plat
 async def test_the_fake_platform_catches_the_unscoped_calls_mem0s_own_client_would_send(
     hub: Hub, platform: FakePlatform
 ) -> None:
-    """FINDINGS §1: asked without a user, mem0's client sends the request anyway. The checks that
+    """Asked without a user, mem0's client sends the request anyway. The checks that
     every other test relies on do catch it (and Cubby itself never sends one)."""
     client = hub._backend.client
     for unscoped in (client.get_all(), client.get_all(filters={"user_id": "*"}), client.delete_all()):

@@ -97,7 +97,7 @@ def test_a_persons_search_reads_only_their_rows_through_the_user_index(store: An
 def test_search_is_exact_even_where_an_approximate_index_would_drop_rows(
     store: Any, settings: Settings, postgres_url: str
 ) -> None:
-    """FINDINGS §2: a filtered HNSW search drops most of one user's rows. With an HNSW index on the
+    """A filtered HNSW search drops most of one user's rows (recall about 0.15). With an HNSW index on the
     table and the planner pushed towards it, mem0's own query loses them; Cubby's stays exact."""
     rng = np.random.default_rng(5)
     users = [f"cli:u{i % 100}" for i in range(2000)]
@@ -162,7 +162,7 @@ async def test_a_forget_vacuums_both_tables_so_no_dead_row_keeps_the_text(
         alice = hub.scoped(UserKey.cli("alice"))
         [first, _] = [(await alice.add(text))[0] for text in ("I am vegetarian", "I play Tennis")]
         vector = [1.0] + [0.0] * (DIMS - 1)
-        hub._backend.entities.insert(
+        hub._backend.inner.entities.insert(
             [vector], [{"user_id": "cli:alice", "data": "Tennis"}], [str(uuid.uuid4())]
         )
         before = vacuum_counts(postgres_url)

@@ -25,6 +25,9 @@ from tests.loopback.discord_harness import (
 )
 
 TOKEN = "fake-discord-token"
+# Tests that expect a direct answer must not see it deferred on a busy CI machine; the deferred path has
+# tests of its own (defer_after=0). Tests that change another part of the timing start from this one.
+DIRECT_TIMING = Timing(defer_after=2.0)
 StartCubby = Callable[..., Awaitable[DiscordSession]]
 
 
@@ -60,9 +63,7 @@ async def start_cubby(fake_discord: FakeDiscord, discord_settings: Settings) -> 
             hub = await stack.enter_async_context(open_hub(settings=settings))
             agent = Agent(settings)
             stack.push_async_callback(agent.close)  # before the hub closes, after the bot stops
-            # Tests that expect a direct answer must not see it deferred on a busy CI machine; the
-            # deferred path has tests of its own (defer_after=0).
-            timing = timing or Timing(defer_after=2.0)
+            timing = timing or DIRECT_TIMING
             bot = CubbyBot(hub=hub, agent=agent, settings=settings, timing=timing, guild_ready_timeout=0.05)
             task = asyncio.create_task(bot.start(TOKEN))
             stack.push_async_callback(_stop, bot, task)

@@ -1,8 +1,10 @@
-"""Conversation: DMs and mentions get an answer; in a server, an answer drawn from someone's memories
-goes to them by DM and the channel only sees a pointer; nothing Cubby sends can ping anyone."""
+"""Conversation: DMs and mentions get an answer; in a server, every answer about someone's memory (even
+"I know nothing about that") goes to them by DM and the channel only sees a pointer - the help text is
+the one reply posted there; nothing Cubby sends can ping anyone."""
 
 from __future__ import annotations
 
+from bots.discord.cogs.conversation import SENT_BY_DM
 from tests.loopback.discord_harness import ALICE, BOT_USER, CHANNEL_ID, OTHER_BOT, DiscordSession
 
 
@@ -30,7 +32,7 @@ async def test_a_mention_whose_answer_uses_memories_is_answered_by_dm_with_a_poi
 
     assert dm.content.startswith(f"About your message in <#{CHANNEL_ID}>:")
     assert "My locker code is 4512" in dm.content
-    assert pointer.content == "That answer draws on your private memories, so I've sent it to you in a DM."
+    assert pointer.content == SENT_BY_DM
     assert pointer.body["allowed_mentions"] == {"parse": [], "replied_user": False}
     channel_text = " ".join(
         r.content for r in cubby.fake.requests[mark:] if r.path.endswith(f"{CHANNEL_ID}/messages")
@@ -52,16 +54,17 @@ async def test_a_mention_from_someone_whose_dms_are_closed_gets_a_pointer_to_rec
     assert "4512" not in pointer.content
 
 
-async def test_a_mention_whose_answer_reveals_no_memory_is_answered_in_the_channel(
-    cubby: DiscordSession,
-) -> None:
+async def test_a_mention_cubby_knows_nothing_about_is_still_answered_by_dm(cubby: DiscordSession) -> None:
+    """ "I know nothing about that" says something about the person too, so the channel never sees it."""
     mark = cubby.fake.mark()
 
     await cubby.say(ALICE, "what is my favourite colour?", mention_bot=True)
-    [reply] = await cubby.messages_in(CHANNEL_ID, after=mark)
+    [dm] = await cubby.messages_in(ALICE.dm_channel_id, after=mark)
+    [pointer] = await cubby.messages_in(CHANNEL_ID, after=mark)
 
-    assert reply.content == "I don't remember anything about that yet. Tell me with /remember <text>."
-    assert reply.body["allowed_mentions"] == {"parse": [], "replied_user": False}
+    assert dm.content.endswith("I don't remember anything about that yet. Tell me with /remember <text>.")
+    assert pointer.content == SENT_BY_DM
+    assert pointer.body["allowed_mentions"] == {"parse": [], "replied_user": False}
 
 
 async def test_a_bare_mention_gets_the_help_text(cubby: DiscordSession) -> None:

@@ -44,7 +44,7 @@ async def test_a_malformed_command_payload_gets_an_apology_and_is_logged_by_type
     reply = await cubby.reply_to(await cubby.slash(ALICE, "recall", page="two"))  # a string for an integer
 
     assert reply.flags & EPHEMERAL and reply.content == APOLOGY
-    [logged] = [r for r in caplog.records if r.name == "bots.discord.bot"]
+    [logged] = [r for r in caplog.records if r.name == "bots.discord.boundary"]
     assert logged.levelno == logging.ERROR and logged.getMessage() == "/recall failed: TypeError"
     assert logged.exc_info is None
     # ...and the next command is served as usual.

@@ -3,11 +3,13 @@ asked can answer, that erases for real, and that closes itself when nobody answe
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bots.discord.respond import Timing
 from tests.loopback.discord_gateway import Recorded
 from tests.loopback.discord_harness import ALICE, BOB, EPHEMERAL, DiscordSession
 
-from .conftest import StartCubby
+from .conftest import DIRECT_TIMING, StartCubby
 
 
 def buttons(reply: Recorded) -> dict[str, dict]:
@@ -125,7 +127,7 @@ async def test_forget_with_nothing_stored_says_so_without_buttons(cubby: Discord
 
 
 async def test_an_unanswered_forget_question_expires_cleanly(start_cubby: StartCubby) -> None:
-    cubby = await start_cubby(timing=Timing(question_timeout=0.2))
+    cubby = await start_cubby(timing=replace(DIRECT_TIMING, question_timeout=0.2))
     await cubby.memory(ALICE).add("I am vegetarian")
 
     sent = await cubby.slash(ALICE, "forget")

@@ -1,5 +1,5 @@
 """Starting up: what CubbyBot tells Discord when it logs in and registers its commands, and how
-``cubby discord`` runs and stops."""
+``cubby discord`` runs and stops (signal -> stop taking work -> drain -> close, as on Slack)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import discord
 import pytest
 
 from bots.discord import run
-from core import ConfigError, Settings
+from bots.discord.lifecycle import SHUTTING_DOWN
+from core import ConfigError, Settings, commands
 from tests.loopback.discord_gateway import FakeDiscord
-from tests.loopback.discord_harness import APPLICATION_ID, GUILD_ID, DiscordSession
+from tests.loopback.discord_harness import ALICE, APPLICATION_ID, EPHEMERAL, GUILD_ID, DiscordSession
 
 from .conftest import StartCubby
 
@@ -102,3 +103,32 @@ async def test_cubby_discord_runs_until_sigterm_then_stops_cleanly_and_never_log
     assert await asyncio.wait_for(running, timeout=30) == 0
     # discord.py's DEBUG logs quote whole payloads, memory text included.
     assert not discord_log_level.isEnabledFor(logging.DEBUG)
+
+
+async def test_stopping_turns_new_work_away_and_finishes_the_work_already_taken(
+    cubby: DiscordSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await cubby.memory(ALICE).add("I am vegetarian")
+    taken, release = asyncio.Event(), asyncio.Event()
+    recall = commands.recall
+
+    async def held_recall(*args: object, **kwargs: object) -> commands.Recalled:
+        taken.set()
+        await release.wait()
+        return await recall(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(commands, "recall", held_recall)
+    first = await cubby.slash(ALICE, "recall")
+    await asyncio.wait_for(taken.wait(), timeout=10)
+
+    stopping = asyncio.create_task(cubby.bot.shut_down(drain_seconds=30))
+    late = await cubby.reply_to(await cubby.slash(ALICE, "remember", text="I am late"))
+    assert late.content == SHUTTING_DOWN and late.flags & EPHEMERAL
+    assert not stopping.done()  # still draining the /recall taken before
+
+    release.set()
+    await asyncio.wait_for(stopping, timeout=30)
+    answered = [r.content for r in cubby.fake.requests if first.token in r.path or first.id in r.path]
+    assert any("I am vegetarian" in text for text in answered)
+    assert cubby.bot.is_closed()
+    assert [r.text for r in await cubby.memory(ALICE).get_all()] == ["I am vegetarian"]

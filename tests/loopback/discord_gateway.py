@@ -120,9 +120,21 @@ def member_payload(**fields: Any) -> dict[str, Any]:
 
 
 class FakeDiscord:
+    """``record=False`` (for benchmarks, where keeping every request would cost more than the
+    requests themselves) keeps no requests and writes no access log; ``observe`` still sees each
+    request as it arrives."""
+
     def __init__(
-        self, *, application_id: str, bot_user: dict[str, Any], guilds: list[dict[str, Any]]
+        self,
+        *,
+        application_id: str,
+        bot_user: dict[str, Any],
+        guilds: list[dict[str, Any]],
+        record: bool = True,
+        observe: Callable[[Recorded], None] | None = None,
     ) -> None:
+        self.recording = record
+        self._observe = observe
         self.application_id = application_id
         self.bot_user = bot_user
         self.guilds = guilds
@@ -143,7 +155,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app) if self.recording else web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -231,6 +243,10 @@ class FakeDiscord:
         return response
 
     async def _record(self, recorded: Recorded) -> None:
+        if self._observe is not None:
+            self._observe(recorded)
+        if not self.recording:
+            return
         async with self._changed:
             self.requests.append(recorded)
             self._changed.notify_all()

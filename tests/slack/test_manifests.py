@@ -6,10 +6,19 @@ import pytest
 import yaml
 
 from bots.slack.app import BOT_SCOPES
+from bots.slack.listeners import LISTENERS
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "bots" / "slack"
-EVENTS = {"app_home_opened", "app_mention", "app_uninstalled", "message.im", "tokens_revoked"}
-COMMANDS = {"/remember", "/recall", "/forget", "/cubby"}
+# The manifest subscribes to the DM flavour of ``message`` only.
+EVENTS = {"message.im" if e.matches == "message" else e.matches for e in LISTENERS if e.kind == "event"}
+COMMANDS = {listener.matches for listener in LISTENERS if listener.kind == "command"}
+
+
+def test_the_listener_table_holds_every_event_and_command_once_as_top_level_handlers() -> None:
+    assert {"app_home_opened", "app_mention", "app_uninstalled", "message.im", "tokens_revoked"} == EVENTS
+    assert {"/remember", "/recall", "/forget", "/cubby"} == COMMANDS
+    assert len({(listener.kind, listener.matches) for listener in LISTENERS}) == len(LISTENERS)
+    assert all(listener.handler.__qualname__ == listener.handler.__name__ for listener in LISTENERS)
 
 
 @pytest.mark.parametrize(("name", "socket_mode"), [("manifest.yml", True), ("manifest-http.yml", False)])

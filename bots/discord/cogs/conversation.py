@@ -1,9 +1,10 @@
 """Conversation: Cubby answers direct messages, and messages in a server that mention it.
 
-Privacy policy for servers: an answer that draws on the person's memories is never posted in the
-channel. Cubby sends it to the person by DM and replies in the channel only with a short pointer (or,
-if their DMs are closed, with a hint to use /recall, whose answers only they can see). An answer that
-reveals no memory is posted in the channel as a normal reply. In a DM, Cubby answers directly.
+Who may see a reply in a server channel is :func:`core.visibility.may_be_public`'s answer: only the
+help text is posted there. Every other reply - an answer from the person's memories, "I know nothing
+about that", an apology - is sent to the person by DM, and the channel only gets a short pointer (or,
+if their DMs are closed, a hint to use /recall, whose answers only they can see). In a DM, Cubby
+answers directly.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import re
 import discord
 from discord.ext import commands as ext_commands
 
+from bots.discord.boundary import contain
 from bots.discord.identity import memory_of, source_of
+from bots.discord.lifecycle import accepting, tracked
 from bots.discord.render import NO_MENTIONS, escape, split_message
-from core import Agent, CubbyError, Hub, replies
+from core import Agent, CubbyError, Hub, ReplyKind, may_be_public, replies
 
 log = logging.getLogger(__name__)
 
-SENT_BY_DM = "That answer draws on your private memories, so I've sent it to you in a DM."
+SENT_BY_DM = "My answer is about your memories, so I've sent it to you in a DM."
 DMS_CLOSED = (
-    "That answer draws on your private memories, so I won't post it here, and I can't DM you. "
+    "My answer is about your memories, so I won't post it here, and I can't DM you. "
     "Use /recall here instead - only you will see the answer."
 )
 # Only ordinary messages and replies are conversation; joins, pins and the like are not.
@@ -52,35 +55,43 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
 
     @ext_commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if not self.is_for_me(message):
+        if not self.is_for_me(message) or not accepting(self.bot):
             return
-        try:
-            await self.answer(message)
-        except CubbyError as error:
-            await self.reply(message, replies.describe_error(error))
-        except discord.HTTPException as error:
-            log.error("could not answer a message: %s", type(error).__name__)
-        except Exception as error:
-            # The message of an unexpected error may quote the person's text; only its type is logged.
-            log.error("answering a message failed: %s", type(error).__name__)
-            await self.reply(message, replies.describe_error(error))
+        async with tracked(self.bot):
+            try:
+                await self.answer(message)
+            except CubbyError as error:
+                await self.deliver(message, replies.describe_error(error), ReplyKind.ERROR)
+            except Exception as error:
+
+                async def apologise(failure: Exception) -> None:
+                    await self.deliver(message, replies.describe_error(failure), ReplyKind.ERROR)
+
+                await contain("answering a message", error, apologise)
 
     async def answer(self, message: discord.Message) -> None:
         text = self.without_my_mention(message.content)
         if not text:
-            await self.reply(message, escape(replies.help_text()))
+            await self.deliver(message, escape(replies.help_text()), ReplyKind.HELP)
             return
-        in_guild = message.guild is not None
         memory = memory_of(self.hub, message.author)
-        reply = await self.agent.reply(memory, text, source=source_of(message.channel.id, in_guild=in_guild))
-        if not in_guild or not reply.reveals_memories:
-            await self.reply(message, escape(reply.text))
+        source = source_of(message.channel.id, in_guild=message.guild is not None)
+        reply = await self.agent.reply(memory, text, source=source)
+        await self.deliver(message, escape(reply.text), ReplyKind.ABOUT_MEMORY)
+
+    async def deliver(self, message: discord.Message, text: str, kind: ReplyKind) -> None:
+        """Answer ``message`` where it was sent if that channel may see ``text``; else by DM, with a
+        pointer in the channel. Never raises."""
+        if message.guild is None or may_be_public(kind):
+            await self.reply(message, text)
             return
-        about = f"About your message in {message.channel.mention}:\n"
+        about = f"About your message in <#{message.channel.id}>:\n"
         try:
-            await self.send_in_dm(message.author, about + escape(reply.text))
+            await self.send_in_dm(message.author, about + text)
         except discord.Forbidden:
             await self.reply(message, DMS_CLOSED)
+        except discord.HTTPException as error:
+            log.error("could not answer a message by DM: %s", type(error).__name__)
         else:
             await self.reply(message, SENT_BY_DM)
 
@@ -95,6 +106,6 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
         except discord.HTTPException as error:
             log.error("could not reply to a message: %s", type(error).__name__)
 
-    async def send_in_dm(self, user: discord.abc.User, text: str) -> None:
+    async def send_in_dm(self, user: discord.User | discord.Member, text: str) -> None:
         for part in split_message(text):
             await user.send(part, allowed_mentions=NO_MENTIONS)

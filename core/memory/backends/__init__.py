@@ -6,7 +6,8 @@
 - ``hosted``: mem0's hosted platform through its async client (:mod:`core.memory.backends.hosted`).
 
 The first two are the same :class:`Mem0Backend` over a different vector store, so every guarantee
-that lives in Cubby's code (owner checks, one-user filters, no history) is the same code.
+that lives in Cubby's code (owner checks, one-user filters, no history) is the same code; it is
+synchronous, and :class:`ThreadedBackend` puts it behind the async :class:`Backend` contract.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import importlib.util
 from pydantic import BaseModel
 
 from core.config import ConfigError, Settings
-from core.memory.backends.hosted import HostedBackend, open_hosted_backend
+from core.memory.backends.hosted import open_hosted_backend
 from core.memory.backends.mem0 import Mem0Backend
+from core.memory.backends.protocol import Backend
+from core.memory.backends.threaded import ThreadedBackend
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
 
 _POSTGRES_PROVIDER = "cubby_postgres"
 
-Backend = Mem0Backend | HostedBackend
+__all__ = ["Backend", "ThreadedBackend", "open_backend"]
 
 
 class PostgresStoreConfig(BaseModel):
@@ -60,8 +63,10 @@ async def open_backend(settings: Settings) -> Backend:
         return await open_hosted_backend(settings)
     store = postgres_store(settings) if settings.backend == "postgres" else embedded_store(settings)
     memory = await asyncio.to_thread(build_memory, settings, store)
-    return Mem0Backend(
-        memory,
-        max_memories_per_user=settings.max_memories_per_user,
-        search_threshold=settings.search_threshold,
+    return ThreadedBackend(
+        Mem0Backend(
+            memory,
+            max_memories_per_user=settings.max_memories_per_user,
+            search_threshold=settings.search_threshold,
+        )
     )

@@ -1,7 +1,7 @@
 """mem0's hosted platform as a Cubby backend, through mem0's ``AsyncMemoryClient``.
 
 mem0's client sends whatever it is asked: ``get_all()`` and ``delete_all()`` without a user go out
-unscoped, and by-id calls carry no owner (FINDINGS §1). So every method here builds its own request,
+unscoped, and by-id calls carry no owner check. So every method here builds its own request,
 always for exactly one user:
 
 - reads are ``filters={"user_id": <key>}`` (plus ``memory_ids`` for a by-id lookup), never wider;
@@ -13,8 +13,8 @@ The one request that is not about one person is the entity listing behind ``user
 (erasing a whole uninstalled workspace); it returns entity names only, and only names starting with
 the workspace prefix are used.
 
-The platform does its own embedding, so ``prime`` does nothing, and its calls are plain async I/O, so
-the hub awaits them on the event loop instead of queueing them on its memory thread.
+The platform does its own embedding, so ``prime`` does nothing, and its calls are plain async I/O,
+awaited on the event loop: no thread of Cubby's is involved.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _not_found(error: Exception) -> bool:
 
 
 class HostedBackend:
-    """The same per-user operations as :class:`core.memory.backends.mem0.Mem0Backend`, as coroutines."""
+    """The :class:`core.memory.backends.protocol.Backend` contract on mem0's hosted platform."""
 
     also_held = ALSO_HELD
 
@@ -99,7 +99,7 @@ class HostedBackend:
         found = await self._mine(user, [memory_id])
         return found[0] if found else None  # someone else's id is indistinguishable from an unknown one
 
-    def prime(self, texts: list[str]) -> None:
+    async def prime(self, texts: list[str]) -> None:
         """The platform embeds; nothing to do ahead of time."""
 
     async def users_with_prefix(self, prefix: str) -> list[str]:

@@ -1,6 +1,6 @@
-"""Per-user operations on a mem0 ``Memory``. Synchronous and NOT thread-safe: the hub runs every call
-on its one memory thread. Every method takes the user as a canonical key string that the hub has
-already validated; nothing here accepts a caller's filter.
+"""Per-user operations on a mem0 ``Memory``. Synchronous and NOT thread-safe: ThreadedBackend runs
+every call on its one memory thread. Every method takes the user as a canonical key string that the
+hub has already validated; nothing here accepts a caller's filter.
 
 mem0 leaves two isolation holes that are closed here, not left to callers: by-id calls have no owner
 check (so every by-id operation first reads the row and compares its ``user_id``), and ``"*"`` would

@@ -75,6 +75,14 @@ def _field(name: str, condition: Any) -> Predicate:
     return lambda payload: payload.get(name, _MISSING) == condition
 
 
+def _any_of(branches: list[Predicate]) -> Predicate:
+    return lambda payload: any(p(payload) for p in branches)
+
+
+def _none_of(branches: list[Predicate]) -> Predicate:
+    return lambda payload: not any(p(payload) for p in branches)
+
+
 def compile_filter(filters: Mapping[str, Any] | None) -> Predicate:
     """A predicate that is true exactly for payloads matching ``filters`` (all conditions ANDed)."""
     if filters is None:
@@ -87,10 +95,7 @@ def compile_filter(filters: Mapping[str, Any] | None) -> Predicate:
             if not isinstance(value, list) or not value:
                 raise UnsupportedFilter(f"{key} needs a non-empty list")
             branches = [compile_filter(branch) for branch in value]
-            if key == "$or":
-                parts.append(lambda payload, b=branches: any(p(payload) for p in b))
-            else:
-                parts.append(lambda payload, b=branches: not any(p(payload) for p in b))
+            parts.append(_any_of(branches) if key == "$or" else _none_of(branches))
         elif key == "$and":
             if not isinstance(value, list) or not value:
                 raise UnsupportedFilter("$and needs a non-empty list")

@@ -4,7 +4,7 @@ mem0 loads this class through its vector-store factory (registered by
 :func:`core.memory.backends.postgres_store`, after :func:`core.memory.mem0_setup.import_mem0` has prepared
 mem0's environment), so importing mem0 at the top of this module is safe.
 
-What changes against mem0's ``PGVector`` (FINDINGS §2), and why:
+What changes against mem0's ``PGVector``, and why:
 - no HNSW or DiskANN index: a filtered approximate search silently drops most of one user's rows
   (recall 0.15). Instead an expression index on ``payload->>'user_id'`` finds the user's rows, and
   every search first materialises exactly those rows, then orders them by exact cosine distance. That
@@ -20,6 +20,7 @@ What changes against mem0's ``PGVector`` (FINDINGS §2), and why:
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import sys
@@ -74,7 +75,7 @@ class PostgresVectorStore(PGVector):
     ) -> None:
         if not _COLLECTION_NAME.fullmatch(collection_name):
             raise ValueError("collection names are lowercase letters, digits and underscores")
-        options = {"connect_timeout": _CONNECT_TIMEOUT_SECONDS, "application_name": "cubby"}
+        options: dict[str, Any] = {"connect_timeout": _CONNECT_TIMEOUT_SECONDS, "application_name": "cubby"}
         try:
             # One plain connection first: a pool would keep retrying a refused connection until
             # its timeout, where this fails at once with the reason.
@@ -277,7 +278,7 @@ class PostgresVectorStore(PGVector):
         self._deleted_since_vacuum = self._deleted_since_vacuum or removed > 0
         return removed
 
-    def users_with_prefix(self, prefix: str) -> list[str]:
+    def users_with_prefix(self, prefix: str) -> builtins.list[str]:  # `list` here is the method
         if not isinstance(prefix, str) or not prefix:
             raise UnsupportedFilter("a user prefix must not be empty")
         # A full scan: this only runs when a whole workspace is erased.

@@ -17,6 +17,7 @@ Discord worker, an operator command) can share it, and deleted text is overwritt
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 import re
@@ -63,7 +64,7 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA page_size=16384")
     connection.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode loses no committed transaction when a process is killed; FULL would also
-    # survive power loss at ~3 ms per write (FINDINGS §2).
+    # survive power loss, at about 3 ms per write.
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA secure_delete=ON")
     connection.execute("PRAGMA busy_timeout=30000")
@@ -263,7 +264,7 @@ class SQLiteVectorStore:
         with self._write() as db:
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount
 
-    def users_with_prefix(self, prefix: str) -> list[str]:
+    def users_with_prefix(self, prefix: str) -> builtins.list[str]:  # `list` here is the method
         if not prefix:
             raise UnsupportedFilter("a user prefix must not be empty")
         # A range on the clustering key: every string that starts with the prefix sorts in it.

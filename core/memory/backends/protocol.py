@@ -1,0 +1,39 @@
+"""The one contract every memory backend implements, and the only one the hub knows.
+
+Every method takes the user as a canonical key string that the hub has already validated and bound
+into a :class:`core.memory.hub.ScopedMemory`; no method accepts a caller's filter. Every method is a
+coroutine: a backend that talks to the network awaits it on the event loop, and one that wraps a
+synchronous engine (mem0's ``Memory``) runs it on threads it owns
+(:class:`core.memory.backends.threaded.ThreadedBackend`), so the hub never needs to know which.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from core.records import MemoryRecord
+
+
+class Backend(Protocol):
+    #: What the backend may hold about a person besides their memories, stated in every export.
+    also_held: str
+
+    async def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]: ...
+    async def get_all(self, user: str) -> list[MemoryRecord]: ...
+    async def count(self, user: str) -> int: ...
+    async def get(self, user: str, memory_id: str) -> MemoryRecord | None: ...
+
+    async def prime(self, texts: list[str]) -> None:
+        """Embed ``texts`` ahead of the call that needs them (nothing to do if the backend embeds
+        remotely); a failure here means the embedding model failed, not the store."""
+        ...
+
+    async def users_with_prefix(self, prefix: str) -> list[str]: ...
+
+    async def add(
+        self, user: str, messages: list[dict[str, str]], metadata: dict[str, Any], infer: bool
+    ) -> list[MemoryRecord]: ...
+
+    async def delete(self, user: str, memory_id: str) -> bool: ...
+    async def delete_all(self, user: str) -> int: ...
+    async def close(self) -> None: ...

@@ -8,6 +8,7 @@ from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUse
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Hub, ScopedMemory, open_hub
 from core.records import MemoryRecord, Source
+from core.shared_state import SharedState, open_shared_state
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -26,10 +27,12 @@ __all__ = [
     "Recalled",
     "ScopedMemory",
     "Settings",
+    "SharedState",
     "Source",
     "UserKey",
     "commands",
     "load_settings",
     "open_hub",
+    "open_shared_state",
     "replies",
 ]

@@ -103,6 +103,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, host: st
             if not await bot.services.work.idle(DRAIN_SECONDS):
                 log.warning("stopped with Slack work still running")
             await agent.close()  # lets pending fact extractions finish
+            await bot.shared.close()
     finally:
         loop = asyncio.get_running_loop()
         for sig in signals:

@@ -18,7 +18,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookResponse
 
 from bots.slack import identity
-from bots.slack.dedupe import SeenEvents
 from core import (
     Agent,
     BackendUnavailable,
@@ -77,7 +76,6 @@ class Services:
     hub: Hub
     agent: Agent
     work: InFlight = field(default_factory=InFlight)
-    seen_events: SeenEvents = field(default_factory=SeenEvents)
 
     def memory_of(self, body: Mapping[str, Any]) -> ScopedMemory:
         """The memory of the person who sent ``body`` - and nobody else's."""

@@ -1,0 +1,137 @@
+"""Shared records in a SQLite file in the data dir, for every Cubby process on one machine.
+
+WAL mode lets readers run beside the one writer; every write is a single autocommitted statement, so
+two processes racing for one key are serialised by SQLite's write lock and exactly one insert wins.
+Calls run on one dedicated thread per process, so the event loop never waits on a lock. The file is
+created 0600 (SQLite gives its -wal and -shm files the same mode), and ``secure_delete`` overwrites
+removed records - sealed bot tokens included - instead of leaving them in free pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS shared_records (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB,
+    expires_at REAL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS shared_records_expiry ON shared_records (expires_at)
+    WHERE expires_at IS NOT NULL;
+"""
+_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+_INSERT = (
+    "INSERT INTO shared_records (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+)
+_KEEP_LIVE = " WHERE shared_records.expires_at IS NOT NULL AND shared_records.expires_at <= ?"
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
+
+
+class SqliteTable:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-shared-state")
+        self._db: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            _create_private(self.path)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process loses no committed write
+            db.execute("PRAGMA secure_delete=ON")
+            db.execute("PRAGMA busy_timeout=30000")
+            db.executescript(_SCHEMA)
+            self._db = db
+        return self._db
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: work(self._connection()))
+
+    async def insert(
+        self, namespace: str, key: str, value: bytes | None, ttl_seconds: float | None, replace: bool
+    ) -> bool:
+        def write(db: sqlite3.Connection) -> bool:
+            now = time.time()
+            expires = None if ttl_seconds is None else now + ttl_seconds
+            if replace:
+                cursor = db.execute(_INSERT, (namespace, key, value, expires))
+            else:
+                cursor = db.execute(_INSERT + _KEEP_LIVE, (namespace, key, value, expires, now))
+            return cursor.rowcount == 1
+
+        return await self._run(write)
+
+    async def select(self, namespace: str, key: str) -> bytes | None:
+        def read(db: sqlite3.Connection) -> bytes | None:
+            row = db.execute(
+                f"SELECT value FROM shared_records WHERE namespace = ? AND key = ? AND {_LIVE}",
+                (namespace, key, time.time()),
+            ).fetchone()
+            return None if row is None else row[0]
+
+        return await self._run(read)
+
+    async def pop(self, namespace: str, key: str) -> tuple[bool, bytes | None]:
+        def take(db: sqlite3.Connection) -> tuple[bool, bytes | None]:
+            row = db.execute(
+                "DELETE FROM shared_records WHERE namespace = ? AND key = ? RETURNING value, expires_at",
+                (namespace, key),
+            ).fetchone()
+            if row is None or (row[1] is not None and row[1] <= time.time()):
+                return False, None
+            return True, row[0]
+
+        return await self._run(take)
+
+    async def delete(self, namespace: str, key: str, prefix: bool) -> int:
+        def remove(db: sqlite3.Connection) -> int:
+            if prefix:
+                cursor = db.execute(
+                    "DELETE FROM shared_records WHERE namespace = ? AND substr(key, 1, ?) = ?",
+                    (namespace, len(key), key),
+                )
+            else:
+                cursor = db.execute(
+                    "DELETE FROM shared_records WHERE namespace = ? AND key = ?", (namespace, key)
+                )
+            return cursor.rowcount
+
+        return await self._run(remove)
+
+    async def purge_expired(self) -> int:
+        def purge(db: sqlite3.Connection) -> int:
+            cursor = db.execute("DELETE FROM shared_records WHERE expires_at <= ?", (time.time(),))
+            return cursor.rowcount
+
+        return await self._run(purge)
+
+    async def close(self) -> None:
+        def shut(_: sqlite3.Connection | None) -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, shut, self._db)
+        self._executor.shutdown(wait=False)

@@ -4,7 +4,8 @@ WAL mode lets readers run beside the one writer; every write is a single autocom
 two processes racing for one key are serialised by SQLite's write lock and exactly one insert wins.
 Calls run on one dedicated thread per process, so the event loop never waits on a lock. The file is
 created 0600 (SQLite gives its -wal and -shm files the same mode), and ``secure_delete`` overwrites
-removed records - sealed bot tokens included - instead of leaving them in free pages.
+removed records - sealed bot tokens included - instead of leaving them in free pages; a delete also
+checkpoints the WAL, so no earlier page image of them stays in it.
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ class SqliteTable:
                 cursor = db.execute(
                     "DELETE FROM shared_records WHERE namespace = ? AND key = ?", (namespace, key)
                 )
+            if cursor.rowcount:
+                # Fold the WAL back in, so no old page image of the removed records stays there.
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return cursor.rowcount
 
         return await self._run(remove)

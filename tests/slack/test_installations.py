@@ -2,6 +2,7 @@
 moved in (and the files removed), records of one workspace are out of reach of any other's ids, and
 what Bolt reads back is what the install flow saved."""
 
+import sqlite3
 from pathlib import Path
 
 from slack_sdk.oauth.installation_store import FileInstallationStore
@@ -101,3 +102,25 @@ async def test_the_installer_record_carries_the_current_bot_token(oauth_settings
         assert await store.async_find_bot(enterprise_id=None, team_id=ALICE.team) is not None
     finally:
         await shared.close()
+
+
+async def test_a_deleted_installation_leaves_no_copy_of_its_sealed_record_in_any_file(
+    oauth_settings: Settings,
+) -> None:
+    await install(oauth_settings, ALICE)
+    with sqlite3.connect(oauth_settings.data_dir / "shared.sqlite3") as db:
+        sealed = [
+            value for (value,) in db.execute("SELECT value FROM shared_records WHERE value IS NOT NULL")
+        ]
+    assert sealed
+
+    shared = open_shared_state(oauth_settings)
+    try:
+        await installation_store(oauth_settings, shared).async_delete_all(
+            enterprise_id=None, team_id=ALICE.team
+        )
+    finally:
+        await shared.close()
+
+    files = [path for path in oauth_settings.data_dir.rglob("*") if path.is_file()]
+    assert [str(path) for path in files for value in sealed if value in path.read_bytes()] == []

@@ -4,16 +4,22 @@ on the embedded store (a SQLite file in the data dir) and on PostgreSQL; "worker
 :class:`SharedState` objects, each with its own connection."""
 
 import asyncio
+import json
 import logging
 import os
+import sqlite3
 import stat
+import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
 from core import ConfigError, Settings, SharedState, load_settings, open_shared_state
 from core.secrets_box import KEY_FILE_NAME
 from tests.conftest import files_containing
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.every_backend
 TOKEN = b"xoxb-T0NORTH-0123456789-secret"
@@ -55,6 +61,67 @@ async def test_of_many_workers_racing_for_one_claim_exactly_one_wins(open_worker
 
     assert sum(won) == 1
     assert await workers[0].claim("event", "Ev2", ttl_seconds=60)  # another id is its own claim
+
+
+CLAIMER = """
+import asyncio, json, sys
+from core import load_settings, open_shared_state
+
+async def main() -> None:
+    state = open_shared_state(load_settings())
+    sys.stdin.readline()  # every process starts claiming at the same moment
+    won = [i for i in range(int(sys.argv[1])) if await state.claim("event", f"Ev{i}", ttl_seconds=60)]
+    await state.close()
+    print(json.dumps(won))
+
+asyncio.run(main())
+"""
+
+
+async def test_of_processes_racing_for_the_same_claims_exactly_one_wins_each(settings: Settings) -> None:
+    environment = {**os.environ, "CUBBY_DATA_DIR": str(settings.data_dir), "CUBBY_BACKEND": settings.backend}
+    if settings.database_url is not None:
+        environment["CUBBY_DATABASE_URL"] = settings.database_url.get_secret_value()
+    open_shared_state(settings)  # the key file exists before the processes start
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", CLAIMER, "200", env=environment, cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]  # fmt: skip
+    outputs = await asyncio.gather(*(process.communicate(b"go\n") for process in processes))
+
+    assert [process.returncode for process in processes] == [0, 0, 0]
+    won = [json.loads(out) for out, _ in outputs]
+    assert sorted(i for wins in won for i in wins) == list(range(200))
+
+
+async def test_a_claim_while_another_process_holds_the_lock_waits_without_stalling_the_loop(
+    settings: Settings, backend: str, open_worker
+) -> None:
+    if backend != "embedded":
+        pytest.skip("the SQLite write lock")
+    state = open_worker()
+    await state.claim("event", "warm-up", ttl_seconds=60)
+    other_process = sqlite3.connect(settings.data_dir / "shared.sqlite3", isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    claim = asyncio.create_task(state.claim("event", "Ev1", ttl_seconds=60))
+    await asyncio.sleep(0.3)
+    assert not claim.done() and ticks >= 10  # the loop kept running while the claim waited
+    other_process.execute("COMMIT")
+    assert await claim
+    ticker.cancel()
+    other_process.close()
 
 
 async def test_a_claim_can_be_won_again_once_it_has_expired(open_worker) -> None:

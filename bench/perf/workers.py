@@ -23,7 +23,8 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -132,36 +133,26 @@ async def _deliver(
     return statuses, retry_acks
 
 
-async def _timed(calls: int, call: Callable[[int], Awaitable[Any]]) -> list[float]:
-    seconds = []
-    for number in range(calls):
-        started = time.perf_counter()
-        await call(number)
-        seconds.append(time.perf_counter() - started)
-    return seconds
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
 
-async def _claim_costs(state: SharedState, samples: int) -> dict[str, Any]:
-    claims = EventClaims(state)
-    tag = f"EvC{next(_numbers)}-"
-    fresh = await _timed(samples, lambda n: claims.first_time(f"{tag}{n}"))
-    repeated = await _timed(samples, lambda n: claims.first_time(f"{tag}{n}"))
-    return {"first_delivery": summary(fresh), "repeated_delivery": summary(repeated)}
+async def _alternating(samples: int, calls: dict[str, Callable[[int], Awaitable[Any]]]) -> dict[str, Any]:
+    """Time each call ``samples`` times, taking turns, so a busy moment of a shared CPU falls on both."""
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    for number in range(samples):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            await call(number)
+            seconds[name].append(time.perf_counter() - started)
+    return {name: summary(values) for name, values in seconds.items()}
 
 
-async def _lookup_cost(settings: Settings, state: SharedState, samples: int) -> dict[str, Any]:
-    """What Bolt does first on every request: find the workspace's bot installation."""
-    store = installation_store(settings, state)
-    return summary(
-        await _timed(samples, lambda _: store.async_find_bot(enterprise_id=None, team_id=WORKSPACE.team))
-    )
-
-
-async def _retry_ack_in_memory(
-    settings: Settings, fake: FakeSlack, samples: int, installation: Installation
-) -> dict[str, Any]:
-    """Acknowledging repeated deliveries through a worker whose claims and installations live in its
-    own memory (the installation copied in, so Bolt authorizes the requests as on the others)."""
+@asynccontextmanager
+async def _worker_alone(
+    settings: Settings, fake: FakeSlack, installation: Installation
+) -> AsyncIterator[SlackHarness]:
+    """A worker whose claims and installations live in its own memory (the installation copied in, so
+    Bolt authorizes its requests as on the others)."""
     alone = SharedState(MemoryTable(), open_box(settings))
     await installation_store(settings, alone).async_save(installation)
     async with open_hub(settings=settings) as hub, aiohttp.ClientSession() as session:
@@ -169,18 +160,72 @@ async def _retry_ack_in_memory(
         runner = await start_http(bot.app, host="127.0.0.1", port=0)
         worker = SlackHarness(fake, bot, f"http://127.0.0.1:{runner.addresses[0][1]}", session)
         try:
-            return await _repeated_acks(worker, samples)
+            yield worker
         finally:
             await worker.settle()
             await runner.cleanup()
 
 
-async def _repeated_acks(worker: SlackHarness, samples: int) -> dict[str, Any]:
+async def _claimed(worker: SlackHarness) -> dict[str, Any]:
+    """An event whose first delivery ``worker`` has handled: every later delivery is a repeat."""
     body = event_payload(WORKSPACE, _event(next(_numbers)), event_id=f"Ev0A{next(_numbers):08d}")
-    await worker.post_json(body)  # the first delivery claims the id
+    await worker.post_json(body)
     await worker.settle()
-    headers = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-    return summary(await _timed(samples, lambda _: worker.post_json(body, headers=headers)))
+    return body
+
+
+async def _costs(settings: Settings, fake: FakeSlack, worker: SlackHarness, samples: int) -> dict[str, Any]:
+    """The shared de-duplication against the in-memory one, alternating between the two."""
+    installation = await installation_store(settings, worker.bot.shared).async_find_installation(
+        enterprise_id=None, team_id=WORKSPACE.team
+    )
+    assert installation is not None
+    async with _worker_alone(settings, fake, installation) as alone:
+        workers = {"shared": worker, "in_memory": alone}
+        claims = {name: EventClaims(w.bot.shared) for name, w in workers.items()}
+        stores = {name: installation_store(settings, w.bot.shared) for name, w in workers.items()}
+        tag = f"EvC{next(_numbers)}-"
+
+        def claim(name: str) -> Callable[[int], Awaitable[bool]]:
+            return lambda number: claims[name].first_time(f"{tag}{name}-{number}")
+
+        def lookup(name: str) -> Callable[[int], Awaitable[Any]]:
+            return lambda _: stores[name].async_find_bot(enterprise_id=None, team_id=WORKSPACE.team)
+
+        def repeat(name: str, body: dict[str, Any]) -> Callable[[int], Awaitable[Any]]:
+            return lambda _: workers[name].post_json(body, headers=RETRY)
+
+        first = await _alternating(samples, {name: claim(name) for name in workers})
+        again = await _alternating(samples, {name: claim(name) for name in workers})
+        lookups = await _alternating(samples, {name: lookup(name) for name in workers})
+        bodies = {name: await _claimed(w) for name, w in workers.items()}
+        acks = await _alternating(samples, {name: repeat(name, bodies[name]) for name in workers})
+    return {
+        "claim": {
+            name: {"first_delivery": first[name], "repeated_delivery": again[name]} for name in workers
+        },
+        "installation_lookup": lookups,
+        "retry_ack": acks
+        | {"overhead_p50_ms": round(acks["shared"]["p50_ms"] - acks["in_memory"]["p50_ms"], 4)},
+    }
+
+
+async def _spread(workers: list[SlackHarness], fake: FakeSlack, events: int, racing: bool) -> dict[str, Any]:
+    batch = [_event(next(_numbers)) for _ in range(events)]
+    mark = len(fake.calls)
+    started = time.perf_counter()
+    statuses, retry_acks = await _deliver(workers, batch, racing=racing)
+    await settle_all(workers)
+    figures = _answers(fake, batch) | {
+        "deliveries": len(statuses),
+        "retries": len(statuses) - len(batch),
+        "non_200": sum(1 for status in statuses if status != 200),
+        "seconds": round(time.perf_counter() - started, 2),
+        "answers_sent": len([c for c in fake.calls[mark:] if c.method == "chat.postMessage"]),
+    }
+    if retry_acks:
+        figures["retry_ack"] = summary(retry_acks)
+    return figures
 
 
 async def measure(
@@ -198,40 +243,9 @@ async def measure(
                 reply = await worker.command(WORKSPACE, "/recall", "")
                 served += "reinstall this app" not in text_of(reply)
             result["install"] = {"through_worker": 1, "status": status, "served_by": served, "of": count}
-
-            for phase, racing in (("retries", False), ("racing", True)):
-                batch = [_event(next(_numbers)) for _ in range(events)]
-                mark = len(fake.calls)
-                started = time.perf_counter()
-                statuses, retry_acks = await _deliver(workers, batch, racing=racing)
-                await settle_all(workers)
-                figures = _answers(fake, batch) | {
-                    "deliveries": len(statuses),
-                    "retries": len(statuses) - len(batch),
-                    "non_200": sum(1 for s in statuses if s != 200),
-                    "seconds": round(time.perf_counter() - started, 2),
-                    "answers_sent": len([c for c in fake.calls[mark:] if c.method == "chat.postMessage"]),
-                }
-                if retry_acks:
-                    figures["retry_ack"] = summary(retry_acks)
-                result[phase] = figures
-
-            result["claim"] = {"shared": await _claim_costs(workers[0].bot.shared, samples)}
-            result["retry_ack"] = {"shared": await _repeated_acks(workers[0], samples)}
-            installation = await installation_store(settings, workers[0].bot.shared).async_find_installation(
-                enterprise_id=None, team_id=WORKSPACE.team
-            )
-            assert installation is not None
-            result["installation_lookup"] = {
-                "shared": await _lookup_cost(settings, workers[0].bot.shared, samples)
-            }
-        in_memory = SharedState(MemoryTable(), open_box(settings))
-        result["claim"]["in_memory"] = await _claim_costs(in_memory, samples)
-        await installation_store(settings, in_memory).async_save(installation)
-        result["installation_lookup"]["in_memory"] = await _lookup_cost(settings, in_memory, samples)
-        result["retry_ack"]["in_memory"] = await _retry_ack_in_memory(settings, fake, samples, installation)
-        shared, alone = result["retry_ack"]["shared"], result["retry_ack"]["in_memory"]
-        result["retry_ack"]["overhead_p50_ms"] = round(shared["p50_ms"] - alone["p50_ms"], 4)
+            result["retries"] = await _spread(workers, fake, events, racing=False)
+            result["racing"] = await _spread(workers, fake, events, racing=True)
+            result |= await _costs(settings, fake, workers[0], samples)
         return result
     finally:
         await fake.stop()

@@ -2,10 +2,10 @@
 
 WAL mode lets readers run beside the one writer; every write is a single autocommitted statement, so
 two processes racing for one key are serialised by SQLite's write lock and exactly one insert wins.
-Calls run on one dedicated thread per process, so the event loop never waits on a lock. The file is
-created 0600 (SQLite gives its -wal and -shm files the same mode), and ``secure_delete`` overwrites
-removed records - sealed bot tokens included - instead of leaving them in free pages; a delete also
-checkpoints the WAL, so no earlier page image of them stays in it.
+The event loop never waits on a lock (see :class:`SqliteTable`). The file is created 0600 (SQLite
+gives its -wal and -shm files the same mode), and ``secure_delete`` overwrites removed records -
+sealed bot tokens included - instead of leaving them in free pages; a delete also checkpoints the
+WAL, so no earlier page image of them stays in it.
 """
 
 from __future__ import annotations
@@ -47,27 +47,55 @@ def _create_private(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process loses no committed write
+    db.execute("PRAGMA secure_delete=ON")
+    db.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    return db
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class SqliteTable:
+    """Each call is first tried at once on the event loop, on a connection that never waits for a
+    lock: it takes tens of microseconds, where handing it to a thread can cost milliseconds while the
+    loop is busy (the thread waits for the GIL). Only when another process holds the lock, or for
+    deletes (which also checkpoint), does the call go to this table's own thread, which may wait."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-shared-state")
-        self._db: sqlite3.Connection | None = None
+        self._patient: sqlite3.Connection | None = None  # used on the executor's thread only
+        self._quick: sqlite3.Connection | None = None  # used on the event loop only
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
+    def _open(self) -> None:
+        if self._patient is None:
             _create_private(self.path)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process loses no committed write
-            db.execute("PRAGMA secure_delete=ON")
-            db.execute("PRAGMA busy_timeout=30000")
-            db.executescript(_SCHEMA)
-            self._db = db
-        return self._db
+            self._patient = _connect(self.path, 30_000)
+            self._patient.executescript(_SCHEMA)
+            self._quick = _connect(self.path, 0)
+            # A checkpoint writes and syncs the database file: never on the loop. Purges do it instead.
+            self._quick.execute("PRAGMA wal_autocheckpoint=0")
 
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: work(self._connection()))
+    async def _run(self, work: Callable[[sqlite3.Connection], T], *, patient: bool = False) -> T:
+        if self._quick is not None and not patient:
+            try:
+                return work(self._quick)
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+                # One autocommitted statement that found the lock taken changed nothing: wait for it.
+
+        def wait_and_run() -> T:
+            self._open()
+            assert self._patient is not None
+            return work(self._patient)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, wait_and_run)
 
     async def insert(
         self, namespace: str, key: str, value: bytes | None, ttl_seconds: float | None, replace: bool
@@ -121,21 +149,22 @@ class SqliteTable:
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return cursor.rowcount
 
-        return await self._run(remove)
+        return await self._run(remove, patient=True)
 
     async def purge_expired(self) -> int:
         def purge(db: sqlite3.Connection) -> int:
-            cursor = db.execute("DELETE FROM shared_records WHERE expires_at <= ?", (time.time(),))
-            return cursor.rowcount
+            removed = db.execute("DELETE FROM shared_records WHERE expires_at <= ?", (time.time(),)).rowcount
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            return removed
 
-        return await self._run(purge)
+        return await self._run(purge, patient=True)
 
     async def close(self) -> None:
-        def shut(_: sqlite3.Connection | None) -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        def shut() -> None:
+            for db in (self._quick, self._patient):
+                if db is not None:
+                    db.close()
+            self._quick = self._patient = None
 
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, shut, self._db)
+        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
         self._executor.shutdown(wait=False)

@@ -104,7 +104,7 @@ def secret_value(value: SecretStr | None) -> str:
 
 def build_bot(hub: Hub, agent: Agent, settings: Settings, shared: SharedState | None = None) -> SlackBot:
     mode = choose_mode(settings)
-    shared = shared or open_shared_state(settings)
+    shared = open_shared_state(settings) if shared is None else shared
     services = Services(hub=hub, agent=agent)
     base_url = api_url(settings)
     if mode == "oauth":

@@ -11,7 +11,9 @@
    (embed + search + reply text), throughput with ``--concurrency`` people (recalls, remembers),
    then a mixed load while slash commands go through the Slack and Discord adapters (when present).
 4. mem0's stock default store (qdrant local mode) with the same people, in its own process.
-5. Writes ``<results>/<date>.json``, ``<date>.md`` and PNG plots; prints pass/short per target.
+5. Three Slack HTTP workers on one store (``--workers``; ``--workers-postgres`` adds PostgreSQL):
+   retries spread over the workers answered once, an installation shared, the shared dedupe's cost.
+6. Writes ``<results>/<date>.json``, ``<date>.md`` and PNG plots; prints pass/short per target.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from bench.perf.latency import recall_latencies, store_latencies, warm_up
 from bench.perf.load import run_load
 from bench.perf.seed import STORE_FILE, open_store, real_payload_keys, seed
 from bench.perf.stats import cpu_count, peak_rss_mb, progress_bar, rss_mb, sqlite_bytes, summary
+from bench.perf.workers import run_workers
 from bench.perf.workload import FreshTexts, search_workload
 from core import Settings, load_settings, open_hub
 from core.memory.embedding import shared_encoder
@@ -211,6 +214,11 @@ class Bench:
             self.baseline()
         if o.install_size:
             self.result["install"] = measure_install(o.data_dir)
+        if o.workers:
+            self.result["workers"] = run_workers(
+                o.data_dir / "workers", count=o.workers, events=o.worker_events, samples=o.worker_samples,
+                postgres=o.workers_postgres,
+            )  # fmt: skip
         self.result["machine"] = _machine(load_before)
         self.result["notes"] += [
             f"seeding: rows inserted in bulk through SQLiteVectorStore.insert; each row is one of {o.pool:,} "
@@ -244,6 +252,10 @@ def _parser() -> argparse.ArgumentParser:
     add("--baseline-samples", type=int, default=20, help="searches on the stock store (~1 s each at 10K)")
     add("--install-size", action="store_true", help="measure a fresh default install (needs the index)")
     add("--profile", action="store_true", help="sample the load phases with py-spy (raw files in results)")
+    add("--workers", type=int, default=3, help="Slack HTTP workers on one store (0: skip that part)")
+    add("--worker-events", type=int, default=100, help="events, each delivered to every worker")
+    add("--worker-samples", type=int, default=1000, help="timed claims, lookups and acks per figure")
+    add("--workers-postgres", action="store_true", help="also run the workers on a throwaway PostgreSQL")
     add("--seed", type=int, default=7)
     add("--keep-data", action="store_true")
     add("--no-progress", dest="progress", action="store_false")

@@ -8,6 +8,7 @@ from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUse
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Hub, ScopedMemory, open_hub
 from core.records import MemoryRecord, Source
+from core.shared_state import SharedState, open_shared_state
 from core.visibility import ReplyKind, may_be_public
 
 __all__ = [
@@ -28,12 +29,14 @@ __all__ = [
     "ReplyKind",
     "ScopedMemory",
     "Settings",
+    "SharedState",
     "Source",
     "UserKey",
     "commands",
     "load_settings",
     "may_be_public",
     "open_hub",
+    "open_shared_state",
     "replies",
     "visibility",
 ]

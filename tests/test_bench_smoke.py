@@ -34,6 +34,8 @@ TINY = [
     "--ack-interval=0.2",
     "--baseline-users=30",
     "--baseline-samples=3",
+    "--worker-events=6",
+    "--worker-samples=20",
     "--name=smoke",
     "--no-progress",
 ]
@@ -89,6 +91,12 @@ def test_every_part_of_the_full_benchmark_runs_and_reports(
     assert result["baseline"]["people"] == 30
     assert result["baseline"]["store_search"]["n"] == 3 and result["baseline"]["scoped_search"]["n"] == 3
     assert {target["status"] for target in result["targets"]} <= {"pass", "short", "n/a"}
+    workers = result["workers"]["embedded"]
+    assert workers["install"] == {"through_worker": 1, "status": 200, "served_by": 3, "of": 3}
+    for phase in ("retries", "racing"):
+        assert workers[phase]["answered_once"] == 6 and workers[phase]["retries"] == 12
+    assert workers["claim"]["shared"]["first_delivery"]["n"] == 20
+    assert workers["retry_ack"]["in_memory"]["n"] == 20
     assert not data.exists(), "the scratch data is deleted unless --keep-data"
 
 
@@ -110,7 +118,7 @@ def test_the_report_has_the_targets_the_tables_and_the_plots(
 ) -> None:
     _, results, _ = full_run
     report = (results / "smoke.md").read_text()
-    for heading in ("## Targets", "## Store-level per-user search", "## Through Cubby", "## Baseline"):
+    for heading in ("## Targets", "## Store-level", "## Through Cubby", "## Baseline", "## Many workers"):
         assert heading in report
     for plot in ("smoke-latency.png", "smoke-throughput.png"):
         if installed("matplotlib"):

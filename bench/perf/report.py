@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.perf import workers_report
 from bench.perf.targets import Verdict, evaluate
 
 
@@ -155,6 +156,7 @@ def markdown(result: dict[str, Any], verdicts: list[Verdict], plots: list[str]) 
             f"Stock store seeding: {baseline['seed_rows_per_s']:,} rows/s; "
             f"peak RSS {baseline['peak_rss_mb']} MB.",
         ]
+    lines += workers_report.markdown(result.get("workers"))
     lines += _profile_lines(result.get("profile") or {})
     lines += ["", *(f"![{name}]({name})" for name in plots)]
     if not plots:

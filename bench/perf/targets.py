@@ -92,4 +92,7 @@ def evaluate(result: dict[str, Any]) -> list[Verdict]:
     install = result.get("install") or {}
     verdicts.append(_check("default install <= 400 MB", install.get("venv_mb"), 400, at_most=True, unit="MB",
                            note="" if install else "run with --install-size"))  # fmt: skip
+    from bench.perf import workers_report  # it builds on Verdict, defined here
+
+    verdicts += workers_report.verdicts(result.get("workers"))
     return verdicts

@@ -6,8 +6,8 @@ Three ways to run, chosen from the settings alone:
   public URL.
 - ``http``: no app token; ``SLACK_SIGNING_SECRET`` + ``SLACK_BOT_TOKEN``. One workspace over HTTP.
 - ``oauth``: no app token; ``SLACK_SIGNING_SECRET`` + ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``.
-  Any number of workspaces install Cubby through ``/slack/install``; their tokens are kept in an
-  installation store under the data dir.
+  Any number of workspaces install Cubby through ``/slack/install``; their tokens are kept, sealed,
+  in the shared state (:mod:`bots.slack.installations`), so any number of workers can serve them.
 
 Every value is passed to Bolt explicitly: Bolt would otherwise read some ``SLACK_*`` variables from
 the environment itself, and ``core.config`` is the one place configuration is read.
@@ -16,22 +16,19 @@ the environment itself, and ``core.config`` is the one place configuration is re
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.oauth.installation_store import FileInstallationStore
-from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.dedupe import drop_repeated_events
+from bots.slack.dedupe import EventClaims, drop_repeated_events
+from bots.slack.installations import SharedInstallationStore, SharedOAuthStateStore
 from bots.slack.listeners import register_listeners
 from bots.slack.services import Services
-from core import Agent, ConfigError, Hub, Settings
+from core import Agent, ConfigError, Hub, Settings, SharedState, open_shared_state
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +78,12 @@ def _authorization_url(api: str) -> str:
     return base + "oauth/v2/authorize"
 
 
-def _private_dir(path: Path) -> str:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)  # it holds bot tokens
-    return str(path)
-
-
-def installation_store(settings: Settings) -> FileInstallationStore:
-    """Where OAuth installations (each workspace's bot token) are kept: ``<data dir>/slack/``."""
-    return FileInstallationStore(
-        base_dir=_private_dir(settings.data_dir / "slack" / "installations"),
-        client_id=settings.slack_client_id,
-        historical_data_enabled=False,
-    )
+def installation_store(settings: Settings, shared: SharedState) -> SharedInstallationStore:
+    """Where OAuth installations (each workspace's bot token) are kept: the shared state. Files an
+    older Cubby kept under ``<data dir>/slack/installations`` are moved in on first use."""
+    assert settings.slack_client_id is not None
+    legacy = settings.data_dir / "slack" / "installations"
+    return SharedInstallationStore(shared, client_id=settings.slack_client_id, legacy_dir=legacy)
 
 
 @dataclass(frozen=True)
@@ -101,14 +91,16 @@ class SlackBot:
     app: AsyncApp
     services: Services
     mode: Mode
+    shared: SharedState  # closed by whoever runs the bot, after the listeners are done
 
 
 def secret_value(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
-def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
+def build_bot(hub: Hub, agent: Agent, settings: Settings, shared: SharedState | None = None) -> SlackBot:
     mode = choose_mode(settings)
+    shared = open_shared_state(settings) if shared is None else shared
     services = Services(hub=hub, agent=agent)
     base_url = api_url(settings)
     if mode == "oauth":
@@ -122,12 +114,9 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
             client_secret=secret_value(settings.slack_client_secret),
             scopes=list(BOT_SCOPES),
             user_scopes=[],
-            installation_store=installation_store(settings),
+            installation_store=installation_store(settings, shared),
             installation_store_bot_only=True,
-            state_store=FileOAuthStateStore(
-                expiration_seconds=600,
-                base_dir=_private_dir(settings.data_dir / "slack" / "oauth-state"),
-            ),
+            state_store=SharedOAuthStateStore(shared, expiration_seconds=600),
             authorization_url=_authorization_url(base_url),
         )
         app = AsyncApp(
@@ -149,11 +138,11 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
 
     services.installation_store = app.installation_store
     register_listeners(app, services)
-    app.middleware(drop_repeated_events(services.seen_events))
+    app.middleware(drop_repeated_events(EventClaims(shared)))
 
     @app.error
     async def unexpected(error: Exception) -> None:
         # Anything the listeners did not handle themselves; the message could quote a payload.
         log.error("unhandled error in the Slack app: %s", type(error).__name__)
 
-    return SlackBot(app, services, mode)
+    return SlackBot(app, services, mode, shared)

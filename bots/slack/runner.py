@@ -91,5 +91,6 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, host: st
             if not await bot.services.work.idle(DRAIN_SECONDS):
                 log.warning("stopped with Slack work still running")
             await agent.close()  # lets pending fact extractions finish
+            await bot.shared.close()
     log.info("Cubby has left Slack")
     return 0

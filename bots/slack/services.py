@@ -19,7 +19,6 @@ from slack_sdk.webhook import WebhookResponse
 
 from bots.shutdown import InFlight
 from bots.slack import identity
-from bots.slack.dedupe import SeenEvents
 from core import (
     Agent,
     BackendUnavailable,
@@ -53,7 +52,6 @@ class Services:
     hub: Hub
     agent: Agent
     work: InFlight = field(default_factory=InFlight)
-    seen_events: SeenEvents = field(default_factory=SeenEvents)
     # OAuth mode's stored installations; None for a single-workspace bot (tokens from the environment).
     installation_store: AsyncInstallationStore | None = None
 

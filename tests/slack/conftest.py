@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 import aiohttp
 import pytest
 from pydantic import SecretStr
-from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store import Bot, Installation
 
 from bots.slack.app import BOT_SCOPES, build_bot, installation_store
 from bots.slack.runner import start_http
-from core import Agent, Hub, Settings
+from core import Agent, Hub, Settings, open_shared_state
 from tests.loopback.slack_api import APP_ID, BOT_ID, BOT_USER, FakeSlack
 from tests.loopback.slack_harness import SIGNING_SECRET, Person, SlackHarness
 
@@ -73,6 +73,7 @@ async def serving(hub: Hub, settings: Settings, fake: FakeSlack) -> AsyncIterato
         finally:
             await harness.settle()
             await runner.cleanup()
+            await bot.shared.close()
 
 
 @pytest.fixture
@@ -84,20 +85,37 @@ async def slack(
         yield harness
 
 
-def install(settings: Settings, person: Person) -> None:
-    """Store an OAuth installation for ``person``'s workspace, as the install flow would."""
-    installation_store(settings).save(
-        Installation(
-            app_id=APP_ID,
-            enterprise_id=person.enterprise,
-            team_id=person.team,
-            bot_token=f"xoxb-{person.team}",
-            bot_id=BOT_ID,
-            bot_user_id=BOT_USER,
-            bot_scopes=list(BOT_SCOPES),
-            user_id="UINSTALLER",
-        )
+def installation_of(person: Person) -> Installation:
+    return Installation(
+        app_id=APP_ID,
+        enterprise_id=person.enterprise,
+        team_id=person.team,
+        bot_token=f"xoxb-{person.team}",
+        bot_id=BOT_ID,
+        bot_user_id=BOT_USER,
+        bot_scopes=list(BOT_SCOPES),
+        user_id="UINSTALLER",
     )
+
+
+async def install(settings: Settings, person: Person) -> None:
+    """Store an OAuth installation for ``person``'s workspace, as the install flow (of any worker)
+    would."""
+    shared = open_shared_state(settings)
+    try:
+        await installation_store(settings, shared).async_save(installation_of(person))
+    finally:
+        await shared.close()
+
+
+async def stored_bot(settings: Settings, person: Person) -> Bot | None:
+    """The installation of ``person``'s workspace, as any worker reads it from the shared state."""
+    shared = open_shared_state(settings)
+    try:
+        store = installation_store(settings, shared)
+        return await store.async_find_bot(enterprise_id=person.enterprise, team_id=person.team)
+    finally:
+        await shared.close()
 
 
 @pytest.fixture
@@ -106,6 +124,6 @@ async def slack_many(
 ) -> AsyncIterator[SlackHarness]:
     """Cubby distributed with OAuth and installed in three workspaces (one on Enterprise Grid)."""
     for person in WORKSPACES:
-        install(oauth_settings, person)
+        await install(oauth_settings, person)
     async with serving(hub, oauth_settings, fake_slack) as harness:
         yield harness

@@ -3,7 +3,6 @@
 import pytest
 
 from bots.slack import blocks, identity
-from bots.slack.dedupe import SeenEvents
 from core import InvalidUserKey, MemoryRecord, Recalled, UserKey
 
 COMMAND = {"command": "/recall", "team_id": "T0NORTH", "user_id": "U0ALICE", "text": ""}
@@ -81,15 +80,6 @@ def test_every_message_block_stays_within_slacks_limits() -> None:
     assert len(message["blocks"]) <= 50
     view = blocks.home_view(Recalled(None, [longest] * 20, total=60, page=1, pages=3))
     assert len(view["blocks"]) <= 100
-
-
-def test_a_seen_event_is_refused_until_it_expires_and_memory_stays_bounded() -> None:
-    seen = SeenEvents(capacity=3, ttl_seconds=60)
-    assert seen.first_time("Ev1", now=0) and not seen.first_time("Ev1", now=10)
-    assert seen.first_time("Ev1", now=61)  # long after Slack would have stopped retrying
-    for number in range(10):
-        seen.first_time(f"Ev{number + 2}", now=62)
-    assert len(seen._seen) <= 3
 
 
 def test_user_keys_from_identity_are_the_cores_keys() -> None:

@@ -4,9 +4,10 @@ workspace's bot token in its installation store, and the workspace is then serve
 from html import unescape
 from urllib.parse import parse_qs, urlparse
 
-from bots.slack.app import installation_store
 from core import Settings
 from tests.loopback.slack_harness import Person, SlackHarness
+
+from .conftest import stored_bot
 
 NEWCOMER = Person("U0NEWBIE", "T0NEW")
 
@@ -35,7 +36,7 @@ async def test_a_workspace_installs_through_oauth_and_is_then_served_with_its_ow
     assert status == 200
     [exchange] = slack_many.fake.calls_to("oauth.v2.access")
     assert exchange.params["code"] == NEWCOMER.team
-    bot = installation_store(oauth_settings).find_bot(enterprise_id=None, team_id=NEWCOMER.team)
+    bot = await stored_bot(oauth_settings, NEWCOMER)
     assert bot is not None and bot.bot_token == f"xoxb-{NEWCOMER.team}"
 
     reply = await slack_many.dm(NEWCOMER, "hello")
@@ -53,4 +54,4 @@ async def test_an_install_callback_without_the_state_cookie_installs_nothing(
         assert done.status >= 400
 
     assert slack_many.fake.calls_to("oauth.v2.access") == []
-    assert installation_store(oauth_settings).find_bot(enterprise_id=None, team_id=NEWCOMER.team) is None
+    assert await stored_bot(oauth_settings, NEWCOMER) is None

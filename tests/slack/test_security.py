@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 import pytest
 
 from bots.slack import blocks
-from bots.slack.app import installation_store
 from core import Hub, UserKey
 from tests.loopback.slack_harness import (
     Person,
@@ -20,7 +19,7 @@ from tests.loopback.slack_harness import (
     text_of,
 )
 
-from .conftest import ALICE, ALICE_ELSEWHERE, GRID_CAROL, install
+from .conftest import ALICE, ALICE_ELSEWHERE, GRID_CAROL, install, stored_bot
 
 
 def memory_of(hub: Hub, person: Person):
@@ -146,7 +145,7 @@ async def test_a_workspace_without_an_installation_is_refused_and_nothing_is_sto
     assert await memory_of(hub, ALICE).count() == 0
 
 
-def test_the_install_helper_stores_what_bolt_reads(oauth_settings) -> None:
-    install(oauth_settings, ALICE)
-    bot = installation_store(oauth_settings).find_bot(enterprise_id=None, team_id=ALICE.team)
+async def test_the_install_helper_stores_what_bolt_reads(oauth_settings) -> None:
+    await install(oauth_settings, ALICE)
+    bot = await stored_bot(oauth_settings, ALICE)
     assert bot is not None and bot.bot_token == f"xoxb-{ALICE.team}"

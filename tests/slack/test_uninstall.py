@@ -1,13 +1,12 @@
 """Uninstalling Cubby (or revoking its bot token) erases that workspace's memories and installation,
 and nothing of any other workspace."""
 
-from bots.slack.app import installation_store
 from core import Hub, Settings, UserKey
 from tests.conftest import files_containing
 from tests.loopback.slack_api import BOT_USER
 from tests.loopback.slack_harness import Person, SlackHarness
 
-from .conftest import ALICE, ALICE_ELSEWHERE, BOB, GRID_CAROL
+from .conftest import ALICE, ALICE_ELSEWHERE, BOB, GRID_CAROL, stored_bot
 
 
 def memory_of(hub: Hub, person: Person):
@@ -19,9 +18,8 @@ async def remember_for_everyone(hub: Hub) -> None:
         await memory_of(hub, person).add(f"secret of {person.user} at {person.team}")
 
 
-def is_installed(settings: Settings, person: Person) -> bool:
-    store = installation_store(settings)
-    return store.find_bot(enterprise_id=person.enterprise, team_id=person.team) is not None
+async def is_installed(settings: Settings, person: Person) -> bool:
+    return await stored_bot(settings, person) is not None
 
 
 async def test_app_uninstalled_erases_the_workspaces_memories_and_installation_only(
@@ -34,10 +32,10 @@ async def test_app_uninstalled_erases_the_workspaces_memories_and_installation_o
 
     assert await memory_of(hub, ALICE).count() == 0 and await memory_of(hub, BOB).count() == 0
     assert files_containing(oauth_settings.data_dir, f"secret of {ALICE.user} at {ALICE.team}") == []
-    assert not is_installed(oauth_settings, ALICE)
+    assert not await is_installed(oauth_settings, ALICE)
     for untouched in (ALICE_ELSEWHERE, GRID_CAROL):
         assert await memory_of(hub, untouched).count() == 1
-        assert is_installed(oauth_settings, untouched)
+        assert await is_installed(oauth_settings, untouched)
 
 
 async def test_revoking_the_bot_token_erases_like_an_uninstall(
@@ -50,7 +48,7 @@ async def test_revoking_the_bot_token_erases_like_an_uninstall(
     await slack_many.settle()
 
     assert await memory_of(hub, GRID_CAROL).count() == 0
-    assert not is_installed(oauth_settings, GRID_CAROL)
+    assert not await is_installed(oauth_settings, GRID_CAROL)
     assert await memory_of(hub, ALICE).count() == 1 and await memory_of(hub, ALICE_ELSEWHERE).count() == 1
 
 

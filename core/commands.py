@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.errors import InvalidInput
-from core.memory import ScopedMemory
+from core.memory import Erased, ScopedMemory
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 PAGE_SIZE = 10
@@ -97,6 +97,16 @@ async def forget_one(memory: ScopedMemory, memory_id: str) -> bool:
 
 async def forget_everything(memory: ScopedMemory) -> int:
     return await memory.delete_all()
+
+
+async def erase_one(memory: ScopedMemory, memory_id: str) -> Erased:
+    """Forget one memory; the result names the posts that quoted it, for the adapter to delete."""
+    return await memory.erase_one(memory_id)
+
+
+async def erase_everything(memory: ScopedMemory) -> Erased:
+    """Forget everything; the result names every post that quoted a memory, for the adapter to delete."""
+    return await memory.erase_everything()
 
 
 async def export(memory: ScopedMemory) -> ExportFile:

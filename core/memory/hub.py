@@ -30,6 +30,7 @@ from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUse
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
 from core.memory.embed_queue import EmbedQueue
+from core.memory.posts import Erased, PostRef, PostStore, open_post_store
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,11 @@ def _clean_text(value: object, *, what: str, max_chars: int) -> str:
 class Hub:
     """Owns the backend and its threads. Get one with :func:`open_hub`."""
 
-    def __init__(self, backend: Backend, settings: Settings) -> None:
+    def __init__(self, backend: Backend, settings: Settings, *, posts: PostStore | None = None) -> None:
         self.settings = settings
         self._backend = backend
+        self._posts = posts if posts is not None else open_post_store(settings)
+        self._migrating = asyncio.Lock()
         self._memory_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-memory")
         self._extraction_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cubby-extract")
         self._embed_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cubby-embed")
@@ -91,6 +94,46 @@ class Hub:
             except InvalidUserKey:
                 log.error("a stored row has a non-canonical user key; skipped")
         return keys
+
+    async def migrate(self, old: UserKey, new: UserKey) -> int:
+        """Move every memory of ``old`` to ``new``, and the references to posts that quoted them;
+        returns how many memories moved. Only for one case, enforced here: a Slack workspace that
+        joined an Enterprise Grid organisation, whose person ``slack:<team>:<user>`` is now
+        ``slack:<enterprise>:<user>`` - the same user id. The Slack adapter calls it only when a
+        signed payload states that the team is part of that organisation.
+
+        Memories are re-added under ``new`` (new ids, the same text and source) and then erased
+        under ``old``; if any add fails, the ones already added are erased again and ``old`` keeps
+        everything. Concurrent migrations run one at a time, so a second call finds nothing left."""
+        if not (isinstance(old, UserKey) and isinstance(new, UserKey)):
+            raise InvalidUserKey("a migration needs two user keys")
+        moving_within_slack = old.platform == new.platform == "slack" and old.parts[1] == new.parts[1]
+        if not moving_within_slack or not old.parts[0].startswith("T") or not new.parts[0].startswith("E"):
+            raise InvalidUserKey("only a Slack team's person can move to their Enterprise Grid key")
+        async with self._migrating:
+            records = await self._run(self._backend.get_all, str(old))
+            if records:
+                await self._embed_ahead([record.text for record in records])
+            renamed = await self._copy(records, str(new))
+            await self._run(self._posts.move, str(old), str(new), renamed)
+            if records:
+                await self._run(self._backend.delete_all, str(old))
+        return len(records)
+
+    async def _copy(self, records: list[MemoryRecord], user: str) -> dict[str, str]:
+        renamed: dict[str, str] = {}
+        try:
+            for record in records:
+                source = (record.source or Source("unknown")).to_dict()
+                message = [{"role": "user", "content": record.text}]
+                added = await self._run(self._backend.add, user, message, {"source": source}, False)
+                if added:
+                    renamed[record.id] = added[0].id
+        except Exception:
+            for copied in renamed.values():
+                await self._run(self._backend.delete, user, copied)
+            raise
+        return renamed
 
     async def _call(self, function: Callable[..., Any], *args: Any, extraction: bool = False) -> Any:
         """Await an async backend's method (network I/O, e.g. the hosted platform) on the loop; run a
@@ -124,6 +167,7 @@ class Hub:
             return
         await asyncio.to_thread(self._extraction_thread.shutdown, True)  # a running extraction finishes
         await self._call(self._backend.close)
+        await self._call(self._posts.close)
         self._closed = True
         self._memory_thread.shutdown(wait=True)
         self._embed_threads.shutdown(wait=True)
@@ -211,13 +255,57 @@ class ScopedMemory:
 
     async def delete(self, memory_id: str) -> bool:
         """Erase one memory. True if it was this person's; someone else's id is an unknown id."""
-        if not is_memory_id(memory_id):
-            return False
-        return await self._hub._run(self._hub._backend.delete, self._user, memory_id)
+        return bool((await self.erase_one(memory_id)).count)
 
     async def delete_all(self) -> int:
         """Erase everything held about this person; returns how many memories there were."""
-        return await self._hub._run(self._hub._backend.delete_all, self._user)
+        return (await self.erase_everything()).count
+
+    async def erase_one(self, memory_id: str) -> Erased:
+        """Erase one memory, and hand back the posts that quoted it for the adapter to delete."""
+        if not is_memory_id(memory_id):
+            return Erased(0)
+        hub, posts = self._hub, self._hub._posts
+        # References are taken before and after the erasure: a post recorded meanwhile is taken by
+        # the second sweep, or finds its memory gone (see record_post) - never left behind.
+        quoting = await hub._run(posts.take_quoting, self._user, memory_id)
+        erased = await hub._run(hub._backend.delete, self._user, memory_id)
+        quoting += await hub._run(posts.take_quoting, self._user, memory_id)
+        return Erased(int(erased), quoting)
+
+    async def erase_everything(self) -> Erased:
+        """Erase everything held about this person - memories and post references - and hand back
+        the posts, for the adapter to delete on the platform."""
+        hub, posts = self._hub, self._hub._posts
+        taken = await hub._run(posts.take_all, self._user)
+        count = await hub._run(hub._backend.delete_all, self._user)
+        taken += await hub._run(posts.take_all, self._user)
+        return Erased(count, taken)
+
+    async def record_post(self, ref: PostRef, memory_ids: Sequence[str]) -> bool:
+        """Remember that Cubby posted ``ref``, quoting these memories of this person.
+
+        False when one of them was erased in the meantime: the reference is dropped again and the
+        caller must delete the post now, since no forget will come for it."""
+        if not isinstance(ref, PostRef):
+            raise InvalidInput("not a post reference")
+        ids = sorted({i for i in memory_ids if is_memory_id(i)})
+        if not ids:
+            return True  # it quotes no memory: nothing to delete on a forget
+        await self._hub._run(self._hub._posts.add, self._user, ref, ids)
+        if await self._all_held(ids):
+            return True
+        await self._hub._run(self._hub._posts.discard, self._user, ref)
+        return False
+
+    async def _all_held(self, memory_ids: list[str]) -> bool:
+        if len(memory_ids) <= 5:
+            return all([await self.get(memory_id) is not None for memory_id in memory_ids])
+        return set(memory_ids) <= {record.id for record in await self.get_all()}
+
+    async def posts(self) -> list[PostRef]:
+        """Every post Cubby keeps a reference to for this person."""
+        return await self._hub._run(self._hub._posts.list, self._user)
 
     async def export(self) -> dict[str, Any]:
         """Everything Cubby holds about this person, as a JSON-serialisable document."""
@@ -241,7 +329,8 @@ async def open_hub(
     settings = settings or load_settings()
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
-    hub = Hub(await open_backend(settings), settings)
+    backend = await open_backend(settings)
+    hub = Hub(backend, settings, posts=await asyncio.to_thread(open_post_store, settings))
     try:
         yield hub
     finally:

@@ -74,6 +74,11 @@ class Hub:
         self._embed_queue = EmbedQueue(backend.prime, self._embed_threads, parallel=2)
         self._closed = False
 
+    @property
+    def _any_backend(self) -> Any:
+        """The backend, for calls whose sync-or-async union the type checker cannot follow."""
+        return self._backend
+
     def scoped(self, key: UserKey) -> ScopedMemory:
         """The memory of one person, bound to ``key`` for good."""
         if not isinstance(key, UserKey):
@@ -111,7 +116,7 @@ class Hub:
         if not moving_within_slack or not old.parts[0].startswith("T") or not new.parts[0].startswith("E"):
             raise InvalidUserKey("only a Slack team's person can move to their Enterprise Grid key")
         async with self._migrating:
-            records = await self._run(self._backend.get_all, str(old))
+            records: list[MemoryRecord] = await self._run(self._any_backend.get_all, str(old))
             if records:
                 await self._embed_ahead([record.text for record in records])
             renamed = await self._copy(records, str(new))
@@ -126,7 +131,9 @@ class Hub:
             for record in records:
                 source = (record.source or Source("unknown")).to_dict()
                 message = [{"role": "user", "content": record.text}]
-                added = await self._run(self._backend.add, user, message, {"source": source}, False)
+                added: list[MemoryRecord] = await self._run(
+                    self._any_backend.add, user, message, {"source": source}, False
+                )
                 if added:
                     renamed[record.id] = added[0].id
         except Exception:
@@ -269,7 +276,7 @@ class ScopedMemory:
         # References are taken before and after the erasure: a post recorded meanwhile is taken by
         # the second sweep, or finds its memory gone (see record_post) - never left behind.
         quoting = await hub._run(posts.take_quoting, self._user, memory_id)
-        erased = await hub._run(hub._backend.delete, self._user, memory_id)
+        erased: bool = await hub._run(hub._any_backend.delete, self._user, memory_id)
         quoting += await hub._run(posts.take_quoting, self._user, memory_id)
         return Erased(int(erased), quoting)
 
@@ -278,7 +285,7 @@ class ScopedMemory:
         the posts, for the adapter to delete on the platform."""
         hub, posts = self._hub, self._hub._posts
         taken = await hub._run(posts.take_all, self._user)
-        count = await hub._run(hub._backend.delete_all, self._user)
+        count: int = await hub._run(hub._any_backend.delete_all, self._user)
         taken += await hub._run(posts.take_all, self._user)
         return Erased(count, taken)
 
@@ -305,7 +312,7 @@ class ScopedMemory:
 
     async def posts(self) -> list[PostRef]:
         """Every post Cubby keeps a reference to for this person."""
-        return await self._hub._run(self._hub._posts.list, self._user)
+        return await self._hub._run(self._hub._posts.held, self._user)
 
     async def export(self) -> dict[str, Any]:
         """Everything Cubby holds about this person, as a JSON-serialisable document."""

@@ -49,6 +49,7 @@ class ExportFile:
     filename: str
     content: bytes
     count: int
+    memory_ids: tuple[str, ...] = ()  # what the file quotes, to delete it when one is forgotten
 
 
 async def remember(memory: ScopedMemory, text: str, source: Source | None = None) -> list[MemoryRecord]:
@@ -113,4 +114,5 @@ async def export(memory: ScopedMemory) -> ExportFile:
     document = await memory.export()
     stamp = utc_now().strftime("%Y%m%d-%H%M%S")
     content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-    return ExportFile(f"cubby-memories-{stamp}.json", content, document["count"])
+    ids = tuple(memory["id"] for memory in document["memories"])
+    return ExportFile(f"cubby-memories-{stamp}.json", content, document["count"], ids)

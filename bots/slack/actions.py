@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack import blocks
+from bots.slack import blocks, cleanup
 from bots.slack.services import Respond, Services, respond_privately
 from core import commands, replies
 
@@ -41,17 +42,14 @@ def register_message_actions(app: AsyncApp, services: Services) -> None:
         return apologize
 
     @app.action(blocks.FORGET)
-    async def forget(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    async def forget(ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
         await ack()
 
         async def work() -> None:
-            memory = services.memory_of(body)
+            memory = await services.memory_of(body)
             target = clicked_value(body)
-            if target == blocks.EVERYTHING:
-                erased = await commands.forget_everything(memory)
-            else:
-                erased = int(await commands.forget_one(memory, target))
-            await respond_privately(respond, blocks.notice(replies.forgotten(erased)), replace=True)
+            done = await cleanup.forget(client, memory, None if target == blocks.EVERYTHING else target)
+            await respond_privately(respond, blocks.notice(done), replace=True)
 
         await services.handle("forget button", work, apologize_with(respond))
 
@@ -70,7 +68,7 @@ def register_message_actions(app: AsyncApp, services: Services) -> None:
 
         async def work() -> None:
             page = page_number(clicked_value(body))
-            result = await commands.recall(services.memory_of(body), None, page=page)
+            result = await commands.recall(await services.memory_of(body), None, page=page)
             await respond_privately(respond, blocks.recalled(result), replace=True)
 
         await services.handle("recall page button", work, apologize_with(respond))

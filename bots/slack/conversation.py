@@ -19,8 +19,9 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
+from bots.slack.cleanup import keep_track
 from bots.slack.services import Services
-from core import Source
+from core import MemoryRecord, PostRef, Source
 
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -28,6 +29,10 @@ _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 def without_mentions_of(bot_user_id: str | None, text: str) -> str:
     """``text`` with every mention of the bot removed (mentions of people are kept)."""
     return _MENTION.sub(lambda match: "" if match.group(1) == bot_user_id else match.group(0), text).strip()
+
+
+def _ids(records: list[MemoryRecord]) -> list[str]:
+    return [record.id for record in records]
 
 
 def _from_a_person(event: dict[str, Any]) -> bool:
@@ -44,24 +49,30 @@ def register_conversation(app: AsyncApp, services: Services) -> None:
         in_channel = not channel.startswith("D")
         thread_ts = event.get("thread_ts") or event.get("ts")
 
-        async def say_privately(plain_text: str) -> None:
+        async def say_privately(plain_text: str) -> str | None:
+            """Send the reply; the ts of a DM message (ephemeral replies are not kept by Slack)."""
             text = blocks.fit(plain_text, blocks.MESSAGE_TEXT_LIMIT)
             if in_channel:
                 await client.chat_postEphemeral(
                     channel=channel, user=event["user"], text=text, thread_ts=thread_ts
                 )
-            else:
-                await client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
+                return None
+            posted = await client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
+            ts = posted.get("ts")
+            return ts if isinstance(ts, str) else None
 
         async def work() -> None:
-            memory = services.memory_of(body)
+            memory = await services.memory_of(body)
             text = event.get("text")
             message = without_mentions_of(context.bot_user_id, text if isinstance(text, str) else "")
             if not message:
                 await say_privately(blocks.help_text())
                 return
             reply = await services.agent.reply(memory, message, source=Source("slack", channel))
-            await say_privately(reply.text)
+            ts = await say_privately(reply.text)
+            if ts is not None and reply.reveals_memories:
+                post = PostRef("slack", "message", channel, ts)
+                await keep_track(client, memory, post, _ids(reply.memories))
 
         await services.handle("conversation", work, say_privately)
 

@@ -14,11 +14,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack import blocks
+from bots.slack import blocks, cleanup
 from bots.slack.actions import clicked_value, page_number
 from bots.slack.export import send_export, sent_message
 from bots.slack.services import Services
-from core import ScopedMemory, commands, replies
+from core import ScopedMemory, commands
 
 log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[Any]]
@@ -41,7 +41,7 @@ def _current_page(body: dict[str, Any]) -> int:
 def register_home(app: AsyncApp, services: Services) -> None:
     def apologize_with(client: AsyncWebClient, body: dict[str, Any]) -> Callable[[str], Awaitable[None]]:
         async def apologize(message: str) -> None:
-            memory = services.memory_of(body)
+            memory = await services.memory_of(body)
             try:
                 await publish_home(client, memory, page=_current_page(body), notice_text=message)
             except Exception as error:  # the memories cannot be shown either: say only that
@@ -56,7 +56,7 @@ def register_home(app: AsyncApp, services: Services) -> None:
             return
 
         async def work() -> None:
-            await publish_home(client, services.memory_of(body))
+            await publish_home(client, await services.memory_of(body))
 
         await services.handle("app_home_opened", work, apologize_with(client, body))
 
@@ -65,7 +65,8 @@ def register_home(app: AsyncApp, services: Services) -> None:
         await ack()
 
         async def work() -> None:
-            await publish_home(client, services.memory_of(body), page=page_number(clicked_value(body)))
+            memory = await services.memory_of(body)
+            await publish_home(client, memory, page=page_number(clicked_value(body)))
 
         await services.handle("home page button", work, apologize_with(client, body))
 
@@ -74,9 +75,8 @@ def register_home(app: AsyncApp, services: Services) -> None:
         await ack()
 
         async def work() -> None:
-            memory = services.memory_of(body)
-            erased = int(await commands.forget_one(memory, clicked_value(body)))
-            notice = replies.forgotten(erased)
+            memory = await services.memory_of(body)
+            notice = await cleanup.forget(client, memory, clicked_value(body))
             await publish_home(client, memory, page=_current_page(body), notice_text=notice)
 
         await services.handle("home delete button", work, apologize_with(client, body))
@@ -86,9 +86,8 @@ def register_home(app: AsyncApp, services: Services) -> None:
         await ack()
 
         async def work() -> None:
-            memory = services.memory_of(body)
-            erased = await commands.forget_everything(memory)
-            await publish_home(client, memory, notice_text=replies.forgotten(erased))
+            memory = await services.memory_of(body)
+            await publish_home(client, memory, notice_text=await cleanup.forget(client, memory))
 
         await services.handle("home forget-all button", work, apologize_with(client, body))
 
@@ -97,7 +96,7 @@ def register_home(app: AsyncApp, services: Services) -> None:
         await ack()
 
         async def work() -> None:
-            memory = services.memory_of(body)
+            memory = await services.memory_of(body)
             exported = await send_export(client, memory)
             await publish_home(client, memory, page=_current_page(body), notice_text=sent_message(exported))
 

@@ -42,7 +42,7 @@ def register_commands(app: AsyncApp, services: Services) -> None:
         await ack()
 
         async def work() -> None:
-            memory = services.memory_of(body)
+            memory = await services.memory_of(body)
             records = await commands.remember(memory, _argument(body), _source(body))
             await respond_privately(respond, blocks.notice(replies.remembered(records)))
 
@@ -53,7 +53,7 @@ def register_commands(app: AsyncApp, services: Services) -> None:
         await ack()
 
         async def work() -> None:
-            result = await commands.recall(services.memory_of(body), _argument(body) or None)
+            result = await commands.recall(await services.memory_of(body), _argument(body) or None)
             await respond_privately(respond, blocks.recalled(result))
 
         await services.handle("/recall", work, apologize_with(respond), usage=replies.USAGE["recall"])
@@ -63,7 +63,7 @@ def register_commands(app: AsyncApp, services: Services) -> None:
         await ack()
 
         async def work() -> None:
-            plan = await commands.plan_forget(services.memory_of(body), _argument(body))
+            plan = await commands.plan_forget(await services.memory_of(body), _argument(body))
             await respond_privately(respond, blocks.forget_question(plan))
 
         await services.handle("/forget", work, apologize_with(respond), usage=replies.USAGE["forget"])
@@ -75,7 +75,7 @@ def register_commands(app: AsyncApp, services: Services) -> None:
 
         async def work() -> None:
             if subcommand == "export":
-                exported = await send_export(client, services.memory_of(body))
+                exported = await send_export(client, await services.memory_of(body))
                 await respond_privately(respond, blocks.notice(sent_message(exported)))
             elif subcommand in ("", "help"):
                 await respond_privately(respond, blocks.notice(blocks.help_text()))

@@ -14,6 +14,7 @@ import re
 import discord
 from discord.ext import commands as ext_commands
 
+from bots.discord import cleanup
 from bots.discord.identity import memory_of, source_of
 from bots.discord.render import NO_MENTIONS, escape, split_message
 from core import Agent, CubbyError, Hub, replies
@@ -73,28 +74,39 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
         in_guild = message.guild is not None
         memory = memory_of(self.hub, message.author)
         reply = await self.agent.reply(memory, text, source=source_of(message.channel.id, in_guild=in_guild))
+        quoted = [record.id for record in reply.memories]
         if not in_guild or not reply.reveals_memories:
-            await self.reply(message, escape(reply.text))
+            sent = await self.reply(message, escape(reply.text))
+            if not in_guild and quoted:  # a DM answer quoting memories: deleted when they are forgotten
+                await cleanup.keep_track(self.bot, memory, sent, quoted)
             return
         about = f"About your message in {message.channel.mention}:\n"
+        sent = []
         try:
-            await self.send_in_dm(message.author, about + escape(reply.text))
+            await self.send_in_dm(message.author, about + escape(reply.text), sent)
         except discord.Forbidden:
             await self.reply(message, DMS_CLOSED)
         else:
             await self.reply(message, SENT_BY_DM)
+        finally:
+            await cleanup.keep_track(self.bot, memory, sent, quoted)
 
-    async def reply(self, message: discord.Message, text: str) -> None:
-        """Answer ``message`` where it was sent, without pinging anyone. Never raises."""
+    async def reply(self, message: discord.Message, text: str) -> list[discord.Message]:
+        """Answer ``message`` where it was sent, without pinging anyone; the messages sent. Never
+        raises."""
+        sent: list[discord.Message] = []
         try:
             for index, part in enumerate(split_message(text)):
                 if index == 0:
-                    await message.reply(part, allowed_mentions=NO_MENTIONS, mention_author=False)
+                    sent.append(await message.reply(part, allowed_mentions=NO_MENTIONS, mention_author=False))
                 else:
-                    await message.channel.send(part, allowed_mentions=NO_MENTIONS)
+                    sent.append(await message.channel.send(part, allowed_mentions=NO_MENTIONS))
         except discord.HTTPException as error:
             log.error("could not reply to a message: %s", type(error).__name__)
+        return sent
 
-    async def send_in_dm(self, user: discord.abc.User, text: str) -> None:
+    async def send_in_dm(self, user: discord.abc.User, text: str, sent: list[discord.Message]) -> None:
+        """Send ``text`` to ``user`` by DM, adding each message sent to ``sent`` (even if a later
+        part fails, so that those already sent can be deleted on a forget)."""
         for part in split_message(text):
-            await user.send(part, allowed_mentions=NO_MENTIONS)
+            sent.append(await user.send(part, allowed_mentions=NO_MENTIONS))

@@ -27,13 +27,11 @@ from core import (
     InvalidInput,
     InvalidUserKey,
     ScopedMemory,
-    UserKey,
     replies,
 )
 
 log = logging.getLogger(__name__)
 
-_MOVED_KEYS_KEPT = 100_000  # keys already checked for a Grid move; a re-check after clearing is cheap
 Apologize = Callable[[str], Awaitable[Any]]
 Respond = Callable[..., Awaitable[WebhookResponse]]
 
@@ -80,23 +78,23 @@ class Services:
     agent: Agent
     work: InFlight = field(default_factory=InFlight)
     seen_events: SeenEvents = field(default_factory=SeenEvents)
-    moved_keys: set[UserKey] = field(default_factory=set)
 
     async def memory_of(self, body: Mapping[str, Any]) -> ScopedMemory:
         """The memory of the person who sent ``body`` - and nobody else's.
 
-        When the payload proves the person's workspace is now part of an Enterprise Grid org, the
-        memories they had under the workspace's key are moved to their org key first (once per
-        process; any request of theirs waits for the move, so a forget always sees them)."""
+        When the payload proves the person's workspace is part of an Enterprise Grid org, whatever
+        they still have under the workspace's key is moved to their org key first (a count when
+        there is nothing; any request of theirs waits for a move, so a forget always sees them). If
+        the move fails, the request goes on with the org key and the next one tries again."""
         person = identity.person(body)
-        earlier = person.earlier_key
-        if earlier is not None and earlier not in self.moved_keys:
-            moved = await self.hub.migrate(earlier, person.key)
-            if moved:
-                log.info("moved %d memories of one person to their Enterprise Grid key", moved)
-            if len(self.moved_keys) > _MOVED_KEYS_KEPT:
-                self.moved_keys.clear()
-            self.moved_keys.add(earlier)
+        if person.earlier_key is not None:
+            try:
+                moved = await self.hub.migrate(person.earlier_key, person.key)
+            except CubbyError as error:
+                log.warning("could not move a person's memories to their Grid key: %s", type(error).__name__)
+            else:
+                if moved:
+                    log.info("moved %d memories of one person to their Enterprise Grid key", moved)
         return self.hub.scoped(person.key)
 
     async def handle(

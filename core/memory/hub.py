@@ -115,6 +115,8 @@ class Hub:
         moving_within_slack = old.platform == new.platform == "slack" and old.parts[1] == new.parts[1]
         if not moving_within_slack or not old.parts[0].startswith("T") or not new.parts[0].startswith("E"):
             raise InvalidUserKey("only a Slack team's person can move to their Enterprise Grid key")
+        if await self._run(self._any_backend.count, str(old)) == 0:
+            return 0  # the usual case; a move in progress still counts every memory until its end
         async with self._migrating:
             records: list[MemoryRecord] = await self._run(self._any_backend.get_all, str(old))
             if records:

@@ -156,3 +156,23 @@ async def test_someone_elses_forget_deletes_none_of_alices_posts(slack: SlackHar
 
     assert slack.fake.calls_to("chat.delete") == []
     assert len(await alice(hub).posts()) == 1
+
+
+async def test_an_answer_still_being_posted_during_a_forget_is_deleted_once_it_lands(
+    slack: SlackHarness, hub: Hub
+) -> None:
+    await alice(hub).add("I always want a window seat")
+    release = slack.fake.hold("chat.postMessage")
+    mark = len(slack.fake.calls)
+    ts = f"{time.time():.6f}"
+    event = {"type": "message", "channel_type": "im", "channel": ALICE.dm_channel, "user": ALICE.user}
+    assert await slack.event(ALICE, event | {"text": "which seat do I like?", "ts": ts}) == 200
+    await slack.fake.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
+
+    await forget_everything(slack)  # while the answer quoting the memory is on its way
+    release.set()
+    await slack.settle()
+
+    [posted] = dm_posts_quoting(slack, "window seat")
+    assert posted in deleted_messages(slack) and posted not in slack.fake.messages
+    assert await alice(hub).posts() == []

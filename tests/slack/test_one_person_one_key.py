@@ -161,3 +161,20 @@ async def test_a_slack_connect_guests_mention_facts_are_hers_and_her_forget_eras
     await click(slack, shapes.block_actions(WENDY, action=button(question, blocks.FORGET, blocks.EVERYTHING)))
 
     assert await everyone_holding(hub, WENDY.user) == []
+
+
+async def test_a_grid_move_that_cannot_complete_keeps_everything_and_the_person_can_still_use_cubby(
+    single_workspace_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    settings = single_workspace_settings.model_copy(update={"max_memories_per_user": 2})
+    before_grid = UserKey.slack(CAROL.team, CAROL.user)
+    async with open_hub(settings=settings) as hub:
+        await hub.scoped(before_grid).add("I like jazz")
+        await hub.scoped(before_grid).add("I drink green tea")
+        await hub.scoped(key_of(CAROL)).add("my cat is called Miso")  # both keys together: 3 > 2
+
+        async with serving(hub, settings, fake_slack) as slack:
+            recalled = await command(slack, CAROL, "/recall")
+
+        assert "Miso" in text_of(recalled)
+        assert await hub.scoped(before_grid).count() == 2 and await hub.scoped(key_of(CAROL)).count() == 1

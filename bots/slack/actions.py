@@ -48,7 +48,10 @@ def register_message_actions(app: AsyncApp, services: Services) -> None:
         async def work() -> None:
             memory = await services.memory_of(body)
             target = clicked_value(body)
-            done = await cleanup.forget(client, memory, None if target == blocks.EVERYTHING else target)
+            if target == blocks.EVERYTHING:
+                done = await cleanup.forget(client, memory, earlier=services.earlier_memory_of(body))
+            else:
+                done = await cleanup.forget(client, memory, target)
             await respond_privately(respond, blocks.notice(done), replace=True)
 
         await services.handle("forget button", work, apologize_with(respond))

@@ -116,12 +116,24 @@ async def keep_track(
         await delete_posts(client, [post])
 
 
-async def forget(client: AsyncWebClient, memory: ScopedMemory, memory_id: str | None = None) -> str:
-    """Forget one memory (or everything, without ``memory_id``) and delete the posts that quoted it;
-    the reply for the person, saying what was erased and which posts could not be deleted."""
+async def forget(
+    client: AsyncWebClient,
+    memory: ScopedMemory,
+    memory_id: str | None = None,
+    *,
+    earlier: ScopedMemory | None = None,
+) -> str:
+    """Forget one memory (or everything, without ``memory_id``, including what is left under the
+    person's ``earlier`` key) and delete the posts that quoted it; the reply for the person, saying
+    what was erased and which posts could not be deleted."""
     if memory_id is None:
         erased = await commands.erase_everything(memory)
+        count, posts = erased.count, list(erased.posts)
+        if earlier is not None:
+            left = await commands.erase_everything(earlier)
+            count, posts = count + left.count, posts + left.posts
     else:
         erased = await commands.erase_one(memory, memory_id)
-    removal = await delete_posts(client, erased.posts)
-    return " ".join(part for part in (replies.forgotten(erased.count), removal.summary()) if part)
+        count, posts = erased.count, erased.posts
+    removal = await delete_posts(client, posts)
+    return " ".join(part for part in (replies.forgotten(count), removal.summary()) if part)

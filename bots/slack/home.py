@@ -87,7 +87,8 @@ def register_home(app: AsyncApp, services: Services) -> None:
 
         async def work() -> None:
             memory = await services.memory_of(body)
-            await publish_home(client, memory, notice_text=await cleanup.forget(client, memory))
+            notice = await cleanup.forget(client, memory, earlier=services.earlier_memory_of(body))
+            await publish_home(client, memory, notice_text=notice)
 
         await services.handle("home forget-all button", work, apologize_with(client, body))
 

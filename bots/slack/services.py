@@ -97,6 +97,13 @@ class Services:
                     log.info("moved %d memories of one person to their Enterprise Grid key", moved)
         return self.hub.scoped(person.key)
 
+    def earlier_memory_of(self, body: Mapping[str, Any]) -> ScopedMemory | None:
+        """What the sender may still have under their workspace's key from before it joined their
+        Grid org (only when ``body`` proves that), so that forgetting everything erases it even if
+        it could not be moved."""
+        earlier = identity.person(body).earlier_key
+        return self.hub.scoped(earlier) if earlier is not None else None
+
     async def handle(
         self,
         what: str,

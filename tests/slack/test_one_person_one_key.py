@@ -163,7 +163,7 @@ async def test_a_slack_connect_guests_mention_facts_are_hers_and_her_forget_eras
     assert await everyone_holding(hub, WENDY.user) == []
 
 
-async def test_a_grid_move_that_cannot_complete_keeps_everything_and_the_person_can_still_use_cubby(
+async def test_a_grid_move_that_cannot_complete_loses_nothing_and_forget_still_erases_everything(
     single_workspace_settings: Settings, fake_slack: FakeSlack
 ) -> None:
     settings = single_workspace_settings.model_copy(update={"max_memories_per_user": 2})
@@ -175,6 +175,12 @@ async def test_a_grid_move_that_cannot_complete_keeps_everything_and_the_person_
 
         async with serving(hub, settings, fake_slack) as slack:
             recalled = await command(slack, CAROL, "/recall")
+            assert "Miso" in text_of(recalled)
+            assert await hub.scoped(before_grid).count() == 2  # not moved, not lost
 
-        assert "Miso" in text_of(recalled)
-        assert await hub.scoped(before_grid).count() == 2 and await hub.scoped(key_of(CAROL)).count() == 1
+            question = await command(slack, CAROL, "/forget")
+            forget_all = button(question, blocks.FORGET, blocks.EVERYTHING)
+            done = await click(slack, shapes.block_actions(CAROL, action=forget_all))
+
+        assert "erased 3 memories" in text_of(done)
+        assert await everyone_holding(hub, CAROL.user) == []

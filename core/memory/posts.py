@@ -197,22 +197,27 @@ class SQLitePostStore(_SQLStore):
 
 class PostgresPostStore(_SQLStore):
     _mark = "%s"
+    _SCHEMA_LOCK = 0x637562_706F7374  # "cubpost": serialises the table's creation across processes
 
     def __init__(self, url: str) -> None:
-        import psycopg
+        from psycopg_pool import ConnectionPool
 
-        self._lock = threading.Lock()
-        self._db = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="cubby")
-        self._db.execute(_SCHEMA)
+        options = {"autocommit": True, "connect_timeout": 10, "application_name": "cubby"}
+        # One connection: the hub makes one call at a time, and the pool reconnects after a restart.
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=1, kwargs=options, name="cubby-posts", open=True
+        )
+        with self._transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._SCHEMA_LOCK,))
+            cursor.execute(_SCHEMA)
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        with self._lock, self._db.transaction(), self._db.cursor() as cursor:
+        with self._pool.connection() as connection, connection.transaction(), connection.cursor() as cursor:
             yield cursor
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._pool.close()
 
 
 def open_post_store(settings: Settings) -> PostStore:

@@ -87,11 +87,16 @@ def installation_ids(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _organisations(body: Mapping[str, Any]) -> dict[str, str]:
-    """Team id -> enterprise id, for every pairing the payload states."""
-    pairs: list[tuple[object, object]] = [
-        (body.get("team_id"), body.get("enterprise_id")),
-        (body.get("context_team_id"), body.get("context_enterprise_id")),
-    ]
+    """Team id -> enterprise id, for every pairing the payload states.
+
+    In a shared channel only the installations (``authorizations``) are taken as pairings: which
+    organisation the envelope's other ids describe is not documented there, and a wrong pairing
+    would key a guest under her host. Unpaired, a person keeps their team's key until a payload of
+    their own installation pairs it (their next command moves it; see :class:`SlackPerson`)."""
+    pairs: list[tuple[object, object]] = []
+    if body.get("is_ext_shared_channel") is not True:
+        pairs.append((body.get("team_id"), body.get("enterprise_id")))
+        pairs.append((body.get("context_team_id"), body.get("context_enterprise_id")))
     for authorization in body.get("authorizations") or []:
         if isinstance(authorization, Mapping):
             pairs.append((authorization.get("team_id"), authorization.get("enterprise_id")))

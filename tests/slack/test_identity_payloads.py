@@ -146,3 +146,10 @@ def test_installation_ids_are_the_receiving_installation_not_the_person() -> Non
         "E0GRID",
         "T0GRIDWS",
     )
+
+
+def test_in_a_shared_channel_the_envelopes_ids_never_pair_a_guests_team_with_the_host() -> None:
+    payload = shapes.event_callback(SMALL_GUEST, shapes.mention_event(SMALL_GUEST, "hi"), HOST)
+    payload |= {"team_id": SMALL_GUEST.team, "enterprise_id": HOST.enterprise}  # however Slack fills them
+    found = identity.person(payload)
+    assert found.key == slash_key(SMALL_GUEST) and found.earlier_key is None

@@ -174,6 +174,9 @@ class SQLitePostStore(_SQLStore):
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "PRAGMA synchronous=NORMAL"
+        )  # as the memory store: no committed write lost on a kill
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute(_SCHEMA)
 

@@ -71,8 +71,6 @@ def test_the_slash_command_key_is_the_home_organisation_and_the_user() -> None:
 def test_every_path_through_the_persons_own_installation_gives_their_slash_key(
     shape: str, who: Person, via: Installation
 ) -> None:
-    if shape == "mention, no team fields" and via.org_wide:
-        pytest.skip("an org-wide event always names the user's team")
     assert identity.user_key(SHAPES[shape](who, via)) == slash_key(who)
 
 

@@ -1,6 +1,8 @@
 """Operator commands for data requests: ``cubby memories export|forget --user KEY``.
 
-They open the same data dir as the running bots; the store's WAL mode makes that safe."""
+They open the same data dir as the running bots; the store's WAL mode makes that safe. A forget also
+deletes the DM posts Cubby made that quoted the memories, where a bot token is at hand (see
+:mod:`bots.operator_posts`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bots.operator_posts import delete_posts
 from core import Settings, UserKey, open_hub, replies
 
 
@@ -43,6 +46,8 @@ async def forget_memories(
             if answer.strip() != str(key):
                 print("Not confirmed; nothing was erased.", file=sys.stderr)
                 return 1
-        erased = await memory.delete_all()
-    print(replies.forgotten(erased), file=sys.stderr)
+        erased = await memory.erase_everything()
+    print(replies.forgotten(erased.count), file=sys.stderr)
+    for line in (await delete_posts(settings, key, erased.posts)).lines():
+        print(line, file=sys.stderr)
     return 0

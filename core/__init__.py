@@ -6,7 +6,7 @@ from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey, MemoryFull
 from core.keys import UserKey
-from core.memory import EXPORT_FORMAT, Hub, ScopedMemory, open_hub
+from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub
 from core.records import MemoryRecord, Source
 from core.shared_state import SharedState, open_shared_state
 from core.visibility import ReplyKind, may_be_public
@@ -18,6 +18,7 @@ __all__ = [
     "BackendUnavailable",
     "ConfigError",
     "CubbyError",
+    "Erased",
     "ExportFile",
     "ForgetPlan",
     "Hub",
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidUserKey",
     "MemoryFull",
     "MemoryRecord",
+    "PostRef",
     "Recalled",
     "ReplyKind",
     "ScopedMemory",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.errors import InvalidInput
-from core.memory import ScopedMemory
+from core.memory import Erased, ScopedMemory
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 PAGE_SIZE = 10
@@ -49,6 +49,7 @@ class ExportFile:
     filename: str
     content: bytes
     count: int
+    memory_ids: tuple[str, ...] = ()  # what the file quotes, to delete it when one is forgotten
 
 
 async def remember(memory: ScopedMemory, text: str, source: Source | None = None) -> list[MemoryRecord]:
@@ -99,8 +100,19 @@ async def forget_everything(memory: ScopedMemory) -> int:
     return await memory.delete_all()
 
 
+async def erase_one(memory: ScopedMemory, memory_id: str) -> Erased:
+    """Forget one memory; the result names the posts that quoted it, for the adapter to delete."""
+    return await memory.erase_one(memory_id)
+
+
+async def erase_everything(memory: ScopedMemory) -> Erased:
+    """Forget everything; the result names every post that quoted a memory, for the adapter to delete."""
+    return await memory.erase_everything()
+
+
 async def export(memory: ScopedMemory) -> ExportFile:
     document = await memory.export()
     stamp = utc_now().strftime("%Y%m%d-%H%M%S")
     content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-    return ExportFile(f"cubby-memories-{stamp}.json", content, document["count"])
+    ids = tuple(memory["id"] for memory in document["memories"])
+    return ExportFile(f"cubby-memories-{stamp}.json", content, document["count"], ids)

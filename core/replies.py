@@ -78,6 +78,21 @@ def forgotten(count: int) -> str:
     return f"Done - I erased {count} {noun}. Nothing of {'it' if count == 1 else 'them'} is kept."
 
 
+def posts_removed(removed: int, not_removed: list[str]) -> str:
+    """What became of the messages and files Cubby had sent that quoted the forgotten memories.
+    ``not_removed`` describes each one that could not be deleted, and why (never its text)."""
+    if not removed and not not_removed:
+        return ""
+    parts = []
+    if removed:
+        noun = "message or file" if removed == 1 else "messages and files"
+        parts.append(f"I also deleted the {removed} {noun} I had sent you that quoted them.")
+    if not_removed:
+        noun = "this one" if len(not_removed) == 1 else f"these {len(not_removed)}"
+        parts.append(f"I could not delete {noun}: " + "; ".join(not_removed) + ".")
+    return " ".join(parts)
+
+
 FORGET_CANCELLED = "Okay, I kept everything."
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from bots import operator
-from core import Settings, UserKey, open_hub
+from core import PostRef, Settings, UserKey, open_hub
 from tests.conftest import files_containing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +64,47 @@ def test_a_malformed_key_is_refused_with_a_message() -> None:
         timeout=60,
     )
     assert finished.returncode != 0 and "not a valid" in finished.stderr
+
+
+async def test_forget_deletes_cubbys_slack_posts_when_it_has_the_bot_token(
+    settings: Settings, capsys
+) -> None:
+    from pydantic import SecretStr
+
+    from tests.loopback.slack_api import FakeSlack
+
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        fake.messages.add(("DU1", "1.000100"))
+        fake.files.add("F1")
+        async with open_hub(settings=settings) as hub:
+            alice = hub.scoped(UserKey.slack("T1", "U1"))
+            [seat] = await alice.add("I always want a window seat")
+            await alice.record_post(PostRef("slack", "message", "DU1", "1.000100"), [seat.id])
+            await alice.record_post(PostRef("slack", "file", "", "F1"), [seat.id])
+        with_token = settings.model_copy(
+            update={"slack_bot_token": SecretStr("xoxb-T1"), "slack_api_url": fake.api_url}
+        )
+
+        assert await operator.forget_memories(with_token, "slack:T1:U1", assume_yes=True) == 0
+
+        assert not fake.messages and not fake.files
+        assert "Deleted 2 of Cubby's posts" in capsys.readouterr().err
+    finally:
+        await fake.stop()
+
+
+async def test_forget_without_a_platform_token_says_which_posts_remain(settings: Settings, capsys) -> None:
+    async with open_hub(settings=settings) as hub:
+        alice = hub.scoped(UserKey.discord(81234567890123456))
+        [seat] = await alice.add("I always want a window seat")
+        await alice.record_post(PostRef("discord", "message", "1200000000000010101", "1300"), [seat.id])
+
+    assert await operator.forget_memories(settings, "discord:81234567890123456", assume_yes=True) == 0
+
+    err = capsys.readouterr().err
+    assert "1 of Cubby's posts quoting them remain: there is no bot token here" in err
+    assert "discord message 1200000000000010101 1300" in err and "window seat" not in err
+    async with open_hub(settings=settings) as hub:
+        assert await hub.scoped(UserKey.discord(81234567890123456)).posts() == []

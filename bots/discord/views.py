@@ -12,12 +12,12 @@ import secrets
 
 import discord
 
-from bots.discord import respond
+from bots.discord import cleanup, respond
 from bots.discord.boundary import contain
 from bots.discord.identity import memory_of
 from bots.discord.lifecycle import admit
 from bots.discord.render import NO_MENTIONS, Reply, escape, shorten
-from core import ForgetPlan, Hub, commands, replies
+from core import ForgetPlan, Hub, replies
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,8 @@ class ForgetConfirmView(OwnerOnlyView):
         memory = memory_of(self.hub, interaction.user)
 
         async def forget() -> Reply:
-            if self.plan.kind == "everything":
-                return Reply(replies.forgotten(await commands.forget_everything(memory)))
-            erased = await commands.forget_one(memory, self.plan.records[0].id)
-            return Reply(replies.forgotten(int(erased)))
+            target = None if self.plan.kind == "everything" else self.plan.records[0].id
+            return Reply(await cleanup.forget(interaction.client, memory, target))
 
         await respond.update(interaction, forget(), defer_after=self.defer_after)
 
@@ -126,8 +124,9 @@ class ForgetChoiceView(OwnerOnlyView):
         chosen = [value for value in self.menu.values if value in self.offered]
 
         async def forget() -> Reply:
-            erased = await commands.forget_one(memory, chosen[0]) if chosen else False
-            return Reply(replies.forgotten(int(erased)))
+            if not chosen:
+                return Reply(replies.forgotten(0))
+            return Reply(await cleanup.forget(interaction.client, memory, chosen[0]))
 
         await respond.update(interaction, forget(), defer_after=self.defer_after)
 

@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack import blocks
+from bots.slack import blocks, cleanup
 from bots.slack.services import Respond, respond_privately, services_of
 from core import commands, replies
 
@@ -40,18 +41,20 @@ def _apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
     return apologize
 
 
-async def forget(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
+async def forget(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     await ack()
     services = services_of(context)
 
     async def work() -> None:
-        memory = services.memory_of(body)
+        memory = await services.memory_of(body)
         target = clicked_value(body)
         if target == blocks.EVERYTHING:
-            erased = await commands.forget_everything(memory)
+            done = await cleanup.forget(client, memory, earlier=services.earlier_memory_of(body))
         else:
-            erased = int(await commands.forget_one(memory, target))
-        await respond_privately(respond, blocks.notice(replies.forgotten(erased)), replace=True)
+            done = await cleanup.forget(client, memory, target)
+        await respond_privately(respond, blocks.notice(done), replace=True)
 
     await services.handle("forget button", work, _apologize_with(respond))
 
@@ -73,7 +76,7 @@ async def turn_recall_page(
 
     async def work() -> None:
         page = page_number(clicked_value(body))
-        result = await commands.recall(services.memory_of(body), None, page=page)
+        result = await commands.recall(await services.memory_of(body), None, page=page)
         await respond_privately(respond, blocks.recalled(result), replace=True)
 
     await services.handle("recall page button", work, _apologize_with(respond))

@@ -19,8 +19,9 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
+from bots.slack.cleanup import keep_track
 from bots.slack.services import services_of
-from core import ReplyKind, Source, may_be_public
+from core import PostRef, ReplyKind, Source, may_be_public
 
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -44,27 +45,34 @@ async def _converse(
     in_channel = not channel.startswith("D")
     thread_ts = event.get("thread_ts") or event.get("ts")
 
-    async def say(plain_text: str, kind: ReplyKind) -> None:
+    async def say(plain_text: str, kind: ReplyKind) -> str | None:
+        """Send the reply; the ts of a message everyone in the channel keeps (ephemeral replies are
+        not kept by Slack)."""
         text = blocks.fit(plain_text, blocks.MESSAGE_TEXT_LIMIT)
         if in_channel and not may_be_public(kind):
             await client.chat_postEphemeral(
                 channel=channel, user=event["user"], text=text, thread_ts=thread_ts
             )
-        else:
-            await client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
+            return None
+        posted = await client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
+        ts = posted.get("ts")
+        return ts if isinstance(ts, str) else None
 
     async def apologize(plain_text: str) -> None:
         await say(plain_text, ReplyKind.ERROR)
 
     async def work() -> None:
-        memory = services.memory_of(body)
+        memory = await services.memory_of(body)
         text = event.get("text")
         message = without_mentions_of(context.bot_user_id, text if isinstance(text, str) else "")
         if not message:
             await say(blocks.help_text(), ReplyKind.HELP)
             return
         reply = await services.agent.reply(memory, message, source=Source("slack", channel))
-        await say(reply.text, ReplyKind.ABOUT_MEMORY)
+        ts = await say(reply.text, ReplyKind.ABOUT_MEMORY)
+        if ts is not None and reply.reveals_memories:  # a DM answer quoting memories
+            quoted = [record.id for record in reply.memories]
+            await keep_track(client, memory, PostRef("slack", "message", channel, ts), quoted)
 
     await services.handle("conversation", work, apologize)
 

@@ -14,11 +14,11 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack import blocks
+from bots.slack import blocks, cleanup
 from bots.slack.actions import clicked_value, page_number
 from bots.slack.export import send_export, sent_message
 from bots.slack.services import Services, services_of
-from core import ScopedMemory, commands, replies
+from core import ScopedMemory, commands
 
 log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[Any]]
@@ -42,7 +42,7 @@ def _apologize_with(
     services: Services, client: AsyncWebClient, body: dict[str, Any]
 ) -> Callable[[str], Awaitable[None]]:
     async def apologize(message: str) -> None:
-        memory = services.memory_of(body)
+        memory = await services.memory_of(body)
         try:
             await publish_home(client, memory, page=_current_page(body), notice_text=message)
         except Exception as error:  # the memories cannot be shown either: say only that
@@ -60,7 +60,7 @@ async def home_opened(
     services = services_of(context)
 
     async def work() -> None:
-        await publish_home(client, services.memory_of(body))
+        await publish_home(client, await services.memory_of(body))
 
     await services.handle("app_home_opened", work, _apologize_with(services, client, body))
 
@@ -72,7 +72,7 @@ async def turn_page(
     services = services_of(context)
 
     async def work() -> None:
-        await publish_home(client, services.memory_of(body), page=page_number(clicked_value(body)))
+        await publish_home(client, await services.memory_of(body), page=page_number(clicked_value(body)))
 
     await services.handle("home page button", work, _apologize_with(services, client, body))
 
@@ -84,9 +84,8 @@ async def delete_one(
     services = services_of(context)
 
     async def work() -> None:
-        memory = services.memory_of(body)
-        erased = int(await commands.forget_one(memory, clicked_value(body)))
-        notice = replies.forgotten(erased)
+        memory = await services.memory_of(body)
+        notice = await cleanup.forget(client, memory, clicked_value(body))
         await publish_home(client, memory, page=_current_page(body), notice_text=notice)
 
     await services.handle("home delete button", work, _apologize_with(services, client, body))
@@ -99,9 +98,9 @@ async def forget_all(
     services = services_of(context)
 
     async def work() -> None:
-        memory = services.memory_of(body)
-        erased = await commands.forget_everything(memory)
-        await publish_home(client, memory, notice_text=replies.forgotten(erased))
+        memory = await services.memory_of(body)
+        notice = await cleanup.forget(client, memory, earlier=services.earlier_memory_of(body))
+        await publish_home(client, memory, notice_text=notice)
 
     await services.handle("home forget-all button", work, _apologize_with(services, client, body))
 
@@ -111,7 +110,7 @@ async def export(ack: Ack, body: dict[str, Any], client: AsyncWebClient, context
     services = services_of(context)
 
     async def work() -> None:
-        memory = services.memory_of(body)
+        memory = await services.memory_of(body)
         exported = await send_export(client, memory)
         await publish_home(client, memory, page=_current_page(body), notice_text=sent_message(exported))
 

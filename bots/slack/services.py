@@ -59,9 +59,30 @@ class Services:
         """Put these services in a request's context, where :func:`services_of` finds them."""
         context[_CONTEXT_KEY] = self
 
-    def memory_of(self, body: Mapping[str, Any]) -> ScopedMemory:
-        """The memory of the person who sent ``body`` - and nobody else's."""
-        return self.hub.scoped(identity.user_key(body))
+    async def memory_of(self, body: Mapping[str, Any]) -> ScopedMemory:
+        """The memory of the person who sent ``body`` - and nobody else's.
+
+        When the payload proves the person's workspace is part of an Enterprise Grid org, whatever
+        they still have under the workspace's key is moved to their org key first (a count when
+        there is nothing; any request of theirs waits for a move, so a forget always sees them). If
+        the move fails, the request goes on with the org key and the next one tries again."""
+        person = identity.person(body)
+        if person.earlier_key is not None:
+            try:
+                moved = await self.hub.migrate(person.earlier_key, person.key)
+            except CubbyError as error:
+                log.warning("could not move a person's memories to their Grid key: %s", type(error).__name__)
+            else:
+                if moved:
+                    log.info("moved %d memories of one person to their Enterprise Grid key", moved)
+        return self.hub.scoped(person.key)
+
+    def earlier_memory_of(self, body: Mapping[str, Any]) -> ScopedMemory | None:
+        """What the sender may still have under their workspace's key from before it joined their
+        Grid org (only when ``body`` proves that), so that forgetting everything erases it even if
+        it could not be moved."""
+        earlier = identity.person(body).earlier_key
+        return self.hub.scoped(earlier) if earlier is not None else None
 
     async def handle(
         self,

@@ -42,7 +42,7 @@ async def remember(ack: Ack, body: dict[str, Any], respond: Respond, context: As
     services = services_of(context)
 
     async def work() -> None:
-        memory = services.memory_of(body)
+        memory = await services.memory_of(body)
         records = await commands.remember(memory, _argument(body), _source(body))
         await respond_privately(respond, blocks.notice(replies.remembered(records)))
 
@@ -54,7 +54,7 @@ async def recall(ack: Ack, body: dict[str, Any], respond: Respond, context: Asyn
     services = services_of(context)
 
     async def work() -> None:
-        result = await commands.recall(services.memory_of(body), _argument(body) or None)
+        result = await commands.recall(await services.memory_of(body), _argument(body) or None)
         await respond_privately(respond, blocks.recalled(result))
 
     await services.handle("/recall", work, _apologize_with(respond), usage=replies.USAGE["recall"])
@@ -65,7 +65,7 @@ async def forget(ack: Ack, body: dict[str, Any], respond: Respond, context: Asyn
     services = services_of(context)
 
     async def work() -> None:
-        plan = await commands.plan_forget(services.memory_of(body), _argument(body))
+        plan = await commands.plan_forget(await services.memory_of(body), _argument(body))
         await respond_privately(respond, blocks.forget_question(plan))
 
     await services.handle("/forget", work, _apologize_with(respond), usage=replies.USAGE["forget"])
@@ -80,7 +80,7 @@ async def cubby(
 
     async def work() -> None:
         if subcommand == "export":
-            exported = await send_export(client, services.memory_of(body))
+            exported = await send_export(client, await services.memory_of(body))
             await respond_privately(respond, blocks.notice(sent_message(exported)))
         elif subcommand in ("", "help"):
             await respond_privately(respond, blocks.notice(blocks.help_text()))

@@ -8,6 +8,7 @@ backend it is. How mem0's synchronous ``Memory`` is kept off the event loop, and
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -19,6 +20,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
+from core.memory.posts import Erased, PostRef, PostStore, open_post_store
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,9 @@ class BackendCalls:
     failure that is not one of Cubby's own errors becomes :class:`BackendUnavailable`, with only its
     type logged (the message may quote memory text)."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, posts: PostStore) -> None:
         self.backend = backend
+        self.posts = posts
         self.closed = False
 
     async def run(self, method: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -68,6 +71,10 @@ class BackendCalls:
             log.error("memory backend failed: %s", type(error).__name__)
             raise BackendUnavailable("the memory store failed; nothing was changed") from error
 
+    async def run_blocking(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """:meth:`run` for a synchronous call (the post-reference store), on a worker thread."""
+        return await self.run(asyncio.to_thread, function, *args, **kwargs)
+
     async def embed_ahead(self, texts: list[str]) -> None:
         try:
             await self.backend.prime(texts)
@@ -79,10 +86,12 @@ class BackendCalls:
 class Hub:
     """Owns the backend. Get one with :func:`open_hub`."""
 
-    def __init__(self, backend: Backend, settings: Settings) -> None:
+    def __init__(self, backend: Backend, settings: Settings, *, posts: PostStore | None = None) -> None:
         self.settings = settings
         self._backend = backend
-        self._calls = BackendCalls(backend)
+        self._posts = posts if posts is not None else open_post_store(settings)
+        self._calls = BackendCalls(backend, self._posts)
+        self._migrating = asyncio.Lock()
 
     def scoped(self, key: UserKey) -> ScopedMemory:
         """The memory of one person, bound to ``key`` for good."""
@@ -105,10 +114,55 @@ class Hub:
                 log.error("a stored row has a non-canonical user key; skipped")
         return keys
 
+    async def migrate(self, old: UserKey, new: UserKey) -> int:
+        """Move every memory of ``old`` to ``new``, and the references to posts that quoted them;
+        returns how many memories moved. Only for one case, enforced here: a Slack workspace that
+        joined an Enterprise Grid organisation, whose person ``slack:<team>:<user>`` is now
+        ``slack:<enterprise>:<user>`` - the same user id. The Slack adapter calls it only when a
+        signed payload states that the team is part of that organisation.
+
+        Memories are re-added under ``new`` (new ids, the same text and source) and then erased
+        under ``old``; if any add fails, the ones already added are erased again and ``old`` keeps
+        everything. Concurrent migrations run one at a time, so a second call finds nothing left."""
+        if not (isinstance(old, UserKey) and isinstance(new, UserKey)):
+            raise InvalidUserKey("a migration needs two user keys")
+        moving_within_slack = old.platform == new.platform == "slack" and old.parts[1] == new.parts[1]
+        if not moving_within_slack or not old.parts[0].startswith("T") or not new.parts[0].startswith("E"):
+            raise InvalidUserKey("only a Slack team's person can move to their Enterprise Grid key")
+        if await self._calls.run(self._backend.count, str(old)) == 0:
+            return 0  # the usual case; a move in progress still counts every memory until its end
+        async with self._migrating:
+            records: list[MemoryRecord] = await self._calls.run(self._backend.get_all, str(old))
+            if records:
+                await self._calls.embed_ahead([record.text for record in records])
+            renamed = await self._copy(records, str(new))
+            await self._calls.run_blocking(self._posts.move, str(old), str(new), renamed)
+            if records:
+                await self._calls.run(self._backend.delete_all, str(old))
+        return len(records)
+
+    async def _copy(self, records: list[MemoryRecord], user: str) -> dict[str, str]:
+        renamed: dict[str, str] = {}
+        try:
+            for record in records:
+                source = (record.source or Source("unknown")).to_dict()
+                message = [{"role": "user", "content": record.text}]
+                added: list[MemoryRecord] = await self._calls.run(
+                    self._backend.add, user, message, {"source": source}, False
+                )
+                if added:
+                    renamed[record.id] = added[0].id
+        except Exception:
+            for copied in renamed.values():
+                await self._calls.run(self._backend.delete, user, copied)
+            raise
+        return renamed
+
     async def close(self) -> None:
         if self._calls.closed:
             return
         await self._backend.close()
+        await asyncio.to_thread(self._posts.close)
         self._calls.closed = True
 
 
@@ -196,13 +250,57 @@ class ScopedMemory:
 
     async def delete(self, memory_id: str) -> bool:
         """Erase one memory. True if it was this person's; someone else's id is an unknown id."""
-        if not is_memory_id(memory_id):
-            return False
-        return await self._calls.run(self._backend.delete, self._user, memory_id)
+        return bool((await self.erase_one(memory_id)).count)
 
     async def delete_all(self) -> int:
         """Erase everything held about this person; returns how many memories there were."""
-        return await self._calls.run(self._backend.delete_all, self._user)
+        return (await self.erase_everything()).count
+
+    async def erase_one(self, memory_id: str) -> Erased:
+        """Erase one memory, and hand back the posts that quoted it for the adapter to delete."""
+        if not is_memory_id(memory_id):
+            return Erased(0)
+        posts = self._calls.posts
+        # References are taken before and after the erasure: a post recorded meanwhile is taken by
+        # the second sweep, or finds its memory gone (see record_post) - never left behind.
+        quoting = await self._calls.run_blocking(posts.take_quoting, self._user, memory_id)
+        erased = await self._calls.run(self._backend.delete, self._user, memory_id)
+        quoting += await self._calls.run_blocking(posts.take_quoting, self._user, memory_id)
+        return Erased(int(erased), quoting)
+
+    async def erase_everything(self) -> Erased:
+        """Erase everything held about this person - memories and post references - and hand back
+        the posts, for the adapter to delete on the platform."""
+        posts = self._calls.posts
+        taken = await self._calls.run_blocking(posts.take_all, self._user)
+        count = await self._calls.run(self._backend.delete_all, self._user)
+        taken += await self._calls.run_blocking(posts.take_all, self._user)
+        return Erased(count, taken)
+
+    async def record_post(self, ref: PostRef, memory_ids: Sequence[str]) -> bool:
+        """Remember that Cubby posted ``ref``, quoting these memories of this person.
+
+        False when one of them was erased in the meantime: the reference is dropped again and the
+        caller must delete the post now, since no forget will come for it."""
+        if not isinstance(ref, PostRef):
+            raise InvalidInput("not a post reference")
+        ids = sorted({i for i in memory_ids if is_memory_id(i)})
+        if not ids:
+            return True  # it quotes no memory: nothing to delete on a forget
+        await self._calls.run_blocking(self._calls.posts.add, self._user, ref, ids)
+        if await self._all_held(ids):
+            return True
+        await self._calls.run_blocking(self._calls.posts.discard, self._user, ref)
+        return False
+
+    async def _all_held(self, memory_ids: list[str]) -> bool:
+        if len(memory_ids) <= 5:
+            return all([await self.get(memory_id) is not None for memory_id in memory_ids])
+        return set(memory_ids) <= {record.id for record in await self.get_all()}
+
+    async def posts(self) -> list[PostRef]:
+        """Every post Cubby keeps a reference to for this person."""
+        return await self._calls.run_blocking(self._calls.posts.held, self._user)
 
     async def export(self) -> dict[str, Any]:
         """Everything Cubby holds about this person, as a JSON-serialisable document."""
@@ -226,7 +324,8 @@ async def open_hub(
     settings = settings or load_settings()
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
-    hub = Hub(await open_backend(settings), settings)
+    backend = await open_backend(settings)
+    hub = Hub(backend, settings, posts=await asyncio.to_thread(open_post_store, settings))
     try:
         yield hub
     finally:

@@ -147,6 +147,8 @@ class FakeDiscord:
         self._socket: web.WebSocketResponse | None = None
         self._sequence = 0
         self.dm_channels: dict[str, str] = {}
+        self.messages: set[tuple[str, str]] = set()  # (channel id, message id) posted, not deleted
+        self.rate_limited_deletes = 0  # answer this many message deletes with a 429 first
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -292,6 +294,8 @@ class FakeDiscord:
             if parts[1] in {self.dm_channels.get(user) for user in self.users_refusing_dms}:
                 return _json_response({"message": "Cannot send messages to this user", "code": 50007}, 403)
             return self._created_message(recorded, channel_id=parts[1])
+        if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and method == "DELETE":
+            return self._delete_message(parts[1], parts[3])
         return _json_response({"message": f"the fake does not serve {method} {path}", "code": 0}, 404)
 
     def _application(self) -> dict[str, Any]:
@@ -318,8 +322,22 @@ class FakeDiscord:
             interaction["response_message_loading"] = True
         return {"interaction": interaction}
 
+    def _delete_message(self, channel_id: str, message_id: str) -> web.Response:
+        if self.rate_limited_deletes:
+            self.rate_limited_deletes -= 1
+            limited = {"message": "You are being rate limited.", "retry_after": 0.2, "global": False}
+            response = _json_response(limited, 429)
+            # discord.py takes a 429 without a Via header for a Cloudflare ban, and does not retry it.
+            response.headers.update({"Retry-After": "0.2", "X-RateLimit-Scope": "user", "Via": "1.1 google"})
+            return response
+        if (channel_id, message_id) not in self.messages:
+            return _json_response({"message": "Unknown Message", "code": 10008}, 404)
+        self.messages.discard((channel_id, message_id))
+        return web.Response(status=204)
+
     def _created_message(self, recorded: Recorded, *, channel_id: str) -> web.Response:
         recorded.message_id = snowflake()
+        self.messages.add((channel_id, recorded.message_id))
         return _json_response(self._message(recorded.message_id, channel_id, recorded))
 
     def _message(self, message_id: str, channel_id: str, recorded: Recorded) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class Call:
     path: str = ""
     raw: bytes = b""
     index: int = field(default=0, compare=False)
+    answer: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 class FakeSlack:
@@ -49,6 +50,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.failures: dict[str, str] = {}
         self.holds: dict[str, asyncio.Event] = {}
+        self.rate_limits: dict[str, list[int]] = {}
+        self.messages: set[tuple[str, str]] = set()  # (channel, ts) of messages posted and not deleted
+        self.files: set[str] = set()  # ids of files uploaded and not deleted
         self._changed = asyncio.Condition()
         self._timestamps = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -91,6 +95,10 @@ class FakeSlack:
     def fail(self, method: str, error: str = "internal_error") -> None:
         """Answer every later call of ``method`` with ``{"ok": false, "error": error}``."""
         self.failures[method] = error
+
+    def rate_limit(self, method: str, *retry_after: int) -> None:
+        """Answer the next calls of ``method`` with HTTP 429 and these ``Retry-After`` seconds."""
+        self.rate_limits[method] = list(retry_after)
 
     def hold(self, method: str) -> asyncio.Event:
         """Make calls of ``method`` wait until the returned event is set."""
@@ -157,12 +165,18 @@ class FakeSlack:
         method = request.match_info["method"]
         params = await self._params(request)
         token = self._token(request, params)
-        await self._record(Call(method, params, token, request.path))
+        call = Call(method, params, token, request.path)
+        await self._record(call)
         if method in self.holds:
             await self.holds[method].wait()
+        if self.rate_limits.get(method):
+            seconds = self.rate_limits[method].pop(0)
+            headers = {"Retry-After": str(seconds)}
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
         if method in self.failures:
             return web.json_response({"ok": False, "error": self.failures[method]})
-        return web.json_response(self._answer(method, params, token))
+        call.answer = self._answer(method, params, token)
+        return web.json_response(call.answer)
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "auth.test":
@@ -179,7 +193,20 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": params.get("channel"), "ts": f"{next(self._timestamps)}.000100"}
+            ts = f"{next(self._timestamps)}.000100"
+            self.messages.add((str(params.get("channel")), ts))
+            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "chat.delete":
+            posted = (str(params.get("channel")), str(params.get("ts")))
+            if posted not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages.discard(posted)
+            return {"ok": True, "channel": posted[0], "ts": posted[1]}
+        if method == "files.delete":
+            if params.get("file") not in self.files:
+                return {"ok": False, "error": "file_not_found"}
+            self.files.discard(str(params.get("file")))
+            return {"ok": True}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{next(self._timestamps)}.000200"}
         if method == "views.publish":
@@ -190,6 +217,7 @@ class FakeSlack:
             file_id = f"F{next(self._file_ids)}"
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
+            self.files.update(f["id"] for f in params["files"])
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in params["files"]]}
         if method == "oauth.v2.access":
             team = str(params.get("code"))  # tests use the team id as the OAuth code

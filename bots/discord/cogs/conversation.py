@@ -15,11 +15,12 @@ import re
 import discord
 from discord.ext import commands as ext_commands
 
+from bots.discord import cleanup
 from bots.discord.boundary import contain
 from bots.discord.identity import memory_of, source_of
 from bots.discord.lifecycle import accepting, tracked
 from bots.discord.render import NO_MENTIONS, escape, split_message
-from core import Agent, CubbyError, Hub, ReplyKind, may_be_public, replies
+from core import Agent, CubbyError, Hub, ReplyKind, ScopedMemory, may_be_public, replies
 
 log = logging.getLogger(__name__)
 
@@ -77,35 +78,56 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
         memory = memory_of(self.hub, message.author)
         source = source_of(message.channel.id, in_guild=message.guild is not None)
         reply = await self.agent.reply(memory, text, source=source)
-        await self.deliver(message, escape(reply.text), ReplyKind.ABOUT_MEMORY)
+        quoted = [record.id for record in reply.memories] if reply.reveals_memories else []
+        await self.deliver(message, escape(reply.text), ReplyKind.ABOUT_MEMORY, quoting=(memory, quoted))
 
-    async def deliver(self, message: discord.Message, text: str, kind: ReplyKind) -> None:
+    async def deliver(
+        self,
+        message: discord.Message,
+        text: str,
+        kind: ReplyKind,
+        *,
+        quoting: tuple[ScopedMemory, list[str]] | None = None,
+    ) -> None:
         """Answer ``message`` where it was sent if that channel may see ``text``; else by DM, with a
-        pointer in the channel. Never raises."""
-        if message.guild is None or may_be_public(kind):
-            await self.reply(message, text)
-            return
-        about = f"About your message in <#{message.channel.id}>:\n"
+        pointer in the channel. DM messages that quote memories (``quoting``: whose, and which) are
+        recorded, so that forgetting those memories deletes them. Never raises."""
+        sent: list[discord.Message] = []
         try:
-            await self.send_in_dm(message.author, about + text)
-        except discord.Forbidden:
-            await self.reply(message, DMS_CLOSED)
-        except discord.HTTPException as error:
-            log.error("could not answer a message by DM: %s", type(error).__name__)
-        else:
-            await self.reply(message, SENT_BY_DM)
+            if message.guild is None or may_be_public(kind):
+                sent = await self.reply(message, text)
+                return
+            about = f"About your message in <#{message.channel.id}>:\n"
+            try:
+                await self.send_in_dm(message.author, about + text, sent)
+            except discord.Forbidden:
+                await self.reply(message, DMS_CLOSED)
+            except discord.HTTPException as error:
+                log.error("could not answer a message by DM: %s", type(error).__name__)
+            else:
+                await self.reply(message, SENT_BY_DM)
+        finally:
+            if quoting is not None and quoting[1] and sent:
+                await cleanup.keep_track(self.bot, quoting[0], sent, quoting[1])
 
-    async def reply(self, message: discord.Message, text: str) -> None:
-        """Answer ``message`` where it was sent, without pinging anyone. Never raises."""
+    async def reply(self, message: discord.Message, text: str) -> list[discord.Message]:
+        """Answer ``message`` where it was sent, without pinging anyone; the messages sent. Never
+        raises."""
+        sent: list[discord.Message] = []
         try:
             for index, part in enumerate(split_message(text)):
                 if index == 0:
-                    await message.reply(part, allowed_mentions=NO_MENTIONS, mention_author=False)
+                    sent.append(await message.reply(part, allowed_mentions=NO_MENTIONS, mention_author=False))
                 else:
-                    await message.channel.send(part, allowed_mentions=NO_MENTIONS)
+                    sent.append(await message.channel.send(part, allowed_mentions=NO_MENTIONS))
         except discord.HTTPException as error:
             log.error("could not reply to a message: %s", type(error).__name__)
+        return sent
 
-    async def send_in_dm(self, user: discord.User | discord.Member, text: str) -> None:
+    async def send_in_dm(
+        self, user: discord.User | discord.Member, text: str, sent: list[discord.Message]
+    ) -> None:
+        """Send ``text`` to ``user`` by DM, adding each message sent to ``sent`` (even if a later
+        part fails, so that those already sent can be deleted on a forget)."""
         for part in split_message(text):
-            await user.send(part, allowed_mentions=NO_MENTIONS)
+            sent.append(await user.send(part, allowed_mentions=NO_MENTIONS))

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from core import Hub, Settings, load_settings, open_hub
+from core.logs import is_library_logger
 
 BACKENDS = ("embedded", "postgres")
 
@@ -126,9 +127,25 @@ def traces(settings: Settings, backend: str) -> Callable[[str], list[str]]:
 
 
 @pytest.fixture
-def every_log_record() -> Iterator[list[logging.LogRecord]]:
+def fresh_logging() -> Iterator[None]:
+    """Logging as a new process has it: no record factory of Cubby's installed, no library logger
+    capped. What protects the logs then has to come from the code under test itself."""
+    factory = logging.getLogRecordFactory()
+    levels = {name: logging.getLogger(name).level for name in list(logging.Logger.manager.loggerDict)}
+    logging.setLogRecordFactory(logging.LogRecord)
+    for name in levels:
+        if is_library_logger(name):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    yield
+    logging.setLogRecordFactory(factory)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def every_log_record(fresh_logging: None) -> Iterator[list[logging.LogRecord]]:
     """Every log record at every level, mem0's and the HTTP clients' included: the worst case, as if an
-    operator had turned all debug logging on."""
+    operator had turned all debug logging on. Starts from :func:`fresh_logging`."""
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):

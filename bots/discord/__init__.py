@@ -12,6 +12,7 @@ import discord
 
 from bots.discord.bot import CubbyBot
 from core import Agent, ConfigError, Settings, open_hub
+from core.logs import cap_library_loggers
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +23,11 @@ async def run(settings: Settings) -> int:
     """Connect to Discord and answer until stopped (Ctrl-C or SIGTERM). Returns the exit code."""
     if settings.discord_token is None:
         raise ConfigError("cubby discord needs DISCORD_TOKEN (the bot token from the Developer Portal)")
-    # discord.py's DEBUG logs quote whole payloads - message text and memories included.
-    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     async with open_hub(settings=settings) as hub:
         agent = Agent(settings)
         try:
             bot = CubbyBot(hub=hub, agent=agent, settings=settings)
+            cap_library_loggers()  # discord.py quotes whole payloads, memories included, at DEBUG
             return await _serve(bot, settings.discord_token.get_secret_value())
         finally:
             await agent.close()  # lets pending fact extractions finish before the hub closes

@@ -36,6 +36,7 @@ from bots.slack.services import Services
 from bots.slack.slash import register_commands
 from bots.slack.uninstall import register_uninstall
 from core import Agent, ConfigError, Hub, Settings
+from core.logs import cap_library_loggers, library_logger
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,13 @@ def secret_value(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+def _bolt_logger() -> logging.Logger:
+    # Bolt copies this logger's level (and filters) into every logger it makes, including the one it
+    # makes for each request and hands to the Web API and Socket Mode clients. Without it, each copies
+    # the root's level, and at DEBUG they log whole request bodies and frames.
+    return library_logger("slack_bolt.AsyncApp")
+
+
 def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
     mode = choose_mode(settings)
     services = Services(hub=hub, agent=agent)
@@ -140,12 +148,14 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
             signing_secret=secret_value(settings.slack_signing_secret),
             oauth_settings=oauth,
             installation_store_bot_only=True,
+            logger=_bolt_logger(),
         )
     else:
         app = AsyncApp(
             name="cubby",
             token=secret_value(settings.slack_bot_token),
             signing_secret=secret_value(settings.slack_signing_secret),
+            logger=_bolt_logger(),
         )
         # Given a token (not a client), Bolt builds its own client; passing a client instead makes it
         # warn that the token from the environment is ignored. The base URL is a plain attribute.
@@ -163,4 +173,5 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
         # Anything the listeners did not handle themselves; the message could quote a payload.
         log.error("unhandled error in the Slack app: %s", type(error).__name__)
 
+    cap_library_loggers()  # Bolt has made its loggers by now
     return SlackBot(app, services, mode)

@@ -43,6 +43,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.failures: dict[str, str] = {}
+        self.statuses: dict[str, int] = {}
         self.holds: dict[str, asyncio.Event] = {}
         self._changed = asyncio.Condition()
         self._timestamps = itertools.count(1)
@@ -83,9 +84,11 @@ class FakeSlack:
         return f"{self.url}/respond/{uuid.uuid4().hex}"
 
     # -- test controls -------------------------------------------------------------------------
-    def fail(self, method: str, error: str = "internal_error") -> None:
-        """Answer every later call of ``method`` with ``{"ok": false, "error": error}``."""
+    def fail(self, method: str, error: str = "internal_error", *, status: int = 200) -> None:
+        """Answer every later call of ``method`` (``response_url`` included) with
+        ``{"ok": false, "error": error}`` and HTTP ``status``."""
         self.failures[method] = error
+        self.statuses[method] = status
 
     def hold(self, method: str) -> asyncio.Event:
         """Make calls of ``method`` wait until the returned event is set."""
@@ -152,7 +155,7 @@ class FakeSlack:
         if method in self.holds:
             await self.holds[method].wait()
         if method in self.failures:
-            return web.json_response({"ok": False, "error": self.failures[method]})
+            return self._failure(method)
         return web.json_response(self._answer(method, params, token))
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -198,8 +201,14 @@ class FakeSlack:
             }
         return {"ok": True}
 
+    def _failure(self, method: str) -> web.Response:
+        body = {"ok": False, "error": self.failures[method]}
+        return web.json_response(body, status=self.statuses.get(method, 200))
+
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(Call("response_url", await request.json(), path=request.path))
+        if "response_url" in self.failures:
+            return self._failure("response_url")
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:

@@ -176,3 +176,37 @@ def logged_text(records: list[logging.LogRecord]) -> str:
         if record.exc_text:
             parts.append(record.exc_text)
     return "\n".join(parts)
+
+
+@pytest.fixture(params=["DEBUG", "INFO"])
+def root_log_level(request: pytest.FixtureRequest, fresh_logging: None) -> Iterator[int]:
+    """The root logger at DEBUG, then at INFO (``CUBBY_LOG_LEVEL``), set before anything is built."""
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(request.param)
+    yield root.level
+    root.setLevel(previous)
+
+
+class KeepRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def root_records(root_log_level: int) -> Iterator[list[logging.LogRecord]]:
+    """Every record that reaches the root logger's handlers, with the root at :func:`root_log_level`
+    and nothing else changed: what an operator's log file would get."""
+    handler = KeepRecords()
+    logging.getLogger().addHandler(handler)
+    yield handler.records
+    logging.getLogger().removeHandler(handler)
+
+
+def lines_with(records: list[logging.LogRecord], needle: str) -> list[str]:
+    """The loggers of the records whose printed form contains ``needle`` (never the text itself)."""
+    return [record.name for record in records if needle in logged_text([record])]

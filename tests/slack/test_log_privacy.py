@@ -20,7 +20,13 @@ from core import Settings, open_hub
 from tests.conftest import lines_with
 from tests.loopback.openai_server import FakeOpenAI, extracted, failure
 from tests.loopback.slack_api import FakeSlack
-from tests.loopback.slack_harness import Person, SlackHarness, command_payload, event_payload, signature_headers
+from tests.loopback.slack_harness import (
+    Person,
+    SlackHarness,
+    command_payload,
+    event_payload,
+    signature_headers,
+)
 
 from .conftest import ALICE, install, serving
 
@@ -174,8 +180,9 @@ async def test_socket_mode_logs_no_memory_text(
     socket_mode: Callable[[], Awaitable[int]],
 ) -> None:
     async def deliver(envelope_id: str, kind: str, payload: dict) -> None:
+        env = envelope_id
         await fake_slack.push({"envelope_id": envelope_id, "type": kind, "payload": payload})
-        await fake_slack.wait_for(lambda c: c.method == "socket_ack" and c.params["envelope_id"] == envelope_id)
+        await fake_slack.wait_for(lambda c: c.method == "socket_ack" and c.params["envelope_id"] == env)
 
     async def command(envelope_id: str, name: str, text: str) -> None:
         url = fake_slack.response_url()

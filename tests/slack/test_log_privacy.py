@@ -179,10 +179,9 @@ async def test_socket_mode_logs_no_memory_text(
     fake_openai: FakeOpenAI,
     socket_mode: Callable[[], Awaitable[int]],
 ) -> None:
-    async def deliver(envelope_id: str, kind: str, payload: dict) -> None:
-        env = envelope_id
-        await fake_slack.push({"envelope_id": envelope_id, "type": kind, "payload": payload})
-        await fake_slack.wait_for(lambda c: c.method == "socket_ack" and c.params["envelope_id"] == env)
+    async def deliver(envelope: str, kind: str, payload: dict) -> None:
+        await fake_slack.push({"envelope_id": envelope, "type": kind, "payload": payload})
+        await fake_slack.wait_for(lambda c: c.method == "socket_ack" and c.params["envelope_id"] == envelope)
 
     async def command(envelope_id: str, name: str, text: str) -> None:
         url = fake_slack.response_url()

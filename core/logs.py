@@ -135,6 +135,9 @@ def library_logger(name: str) -> logging.Logger:
 
 
 def configure(level: str) -> None:
-    """How ``cubby`` logs: ``level`` for Cubby's own lines, to stderr; libraries capped."""
-    logging.basicConfig(level=level, format=FORMAT, stream=sys.stderr)
+    """How ``cubby`` logs: ``level`` for Cubby's own lines, to stderr; libraries capped.
+
+    ``force`` because a library may have configured the root logger when it was imported (the OpenAI
+    client does when ``OPENAI_LOG`` is set); Cubby's own setting decides."""
+    logging.basicConfig(level=level, format=FORMAT, stream=sys.stderr, force=True)
     cap_library_loggers()

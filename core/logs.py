@@ -26,14 +26,12 @@ from collections.abc import Callable
 from typing import Any
 
 # Loggers of libraries that can carry a request, a reply, a frame or an exception message. A name
-# covers its children (``slack_sdk`` covers ``slack_sdk.web.async_base_client``). ``cubby`` and
-# ``cubby:<listener>`` are the loggers Bolt names after the app (``AsyncApp(name="cubby")``); Cubby's
-# own loggers are named after its modules (``core.*``, ``bots.*``).
+# covers its children (``slack_sdk`` covers ``slack_sdk.web.async_base_client``). Cubby's own loggers
+# are named after its modules (``core.*``, ``bots.*``).
 LIBRARY_LOGGERS = (
     "slack_bolt",
     "slack_sdk",
     "slack",
-    "cubby",
     "aiohttp",
     "httpx",
     "httpx2",
@@ -52,6 +50,8 @@ LIBRARY_LOGGERS = (
     "psycopg",
     "asyncio",
 )
+# Bolt names its per-request and per-listener loggers after the app: ``cubby``, ``cubby:<listener>``.
+BOLT_APP_NAME = "cubby"
 LIBRARY_FLOOR = logging.WARNING
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -72,9 +72,9 @@ RecordFactory = Callable[..., logging.LogRecord]
 
 
 def is_library_logger(name: str) -> bool:
-    return any(
-        name == library or name.startswith((f"{library}.", f"{library}:")) for library in LIBRARY_LOGGERS
-    )
+    if name == BOLT_APP_NAME or name.startswith(f"{BOLT_APP_NAME}:"):
+        return True
+    return any(name == library or name.startswith(f"{library}.") for library in LIBRARY_LOGGERS)
 
 
 def _withhold(record: logging.LogRecord) -> None:
@@ -118,7 +118,7 @@ def cap_library_loggers() -> None:
     withhold library details. Run it again after building anything that creates loggers."""
     withhold_library_details()
     root_level = logging.getLogger().getEffectiveLevel()
-    names = [*LIBRARY_LOGGERS, *REJECTIONS]
+    names = [*LIBRARY_LOGGERS, BOLT_APP_NAME, *REJECTIONS]
     names += [name for name in list(logging.Logger.manager.loggerDict) if is_library_logger(name)]
     for name in dict.fromkeys(names):
         logger = logging.getLogger(name)

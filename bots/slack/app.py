@@ -36,7 +36,7 @@ from bots.slack.services import Services
 from bots.slack.slash import register_commands
 from bots.slack.uninstall import register_uninstall
 from core import Agent, ConfigError, Hub, Settings
-from core.logs import cap_library_loggers, library_logger
+from core.logs import BOLT_APP_NAME, cap_library_loggers, library_logger
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
             authorization_url=_authorization_url(base_url),
         )
         app = AsyncApp(
-            name="cubby",
+            name=BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
             client=client,
             signing_secret=secret_value(settings.slack_signing_secret),
             oauth_settings=oauth,
@@ -152,7 +152,7 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
         )
     else:
         app = AsyncApp(
-            name="cubby",
+            name=BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
             token=secret_value(settings.slack_bot_token),
             signing_secret=secret_value(settings.slack_signing_secret),
             logger=_bolt_logger(),

@@ -37,7 +37,7 @@ def test_libraries_are_told_apart_from_cubbys_own_loggers(name: str) -> None:
     assert is_library_logger(name)
 
 
-@pytest.mark.parametrize("name", ["core.agent", "bots.slack.app", "cubby.test", "cubbyish", "bench.x", "root"])
+@pytest.mark.parametrize("name", ["core.agent", "bots.slack.app", "cubby.test", "cubbyish", "bench", "root"])
 def test_cubbys_own_loggers_are_not_library_loggers(name: str) -> None:
     assert not is_library_logger(name)
 

@@ -11,7 +11,7 @@ logging or a database on. Code still overrides settings by field name through :f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,7 +110,8 @@ def load_settings(**overrides: object) -> Settings:
 
     Raises :class:`ConfigError` with one line per problem, naming the variable to fix."""
     try:
-        return Settings(**{_alias(name): value for name, value in overrides.items()})
+        by_alias: dict[str, Any] = {_alias(name): value for name, value in overrides.items()}
+        return Settings(**by_alias)
     except ValidationError as error:
         problems = []
         for item in error.errors():

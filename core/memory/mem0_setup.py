@@ -55,7 +55,7 @@ def _pin_telemetry(enabled: bool) -> None:
     for name in ("mem0.memory.telemetry", "mem0.memory.main"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "MEM0_TELEMETRY"):
-            module.MEM0_TELEMETRY = enabled
+            setattr(module, "MEM0_TELEMETRY", enabled)  # noqa: B010 - mem0 is untyped to mypy
     telemetry = sys.modules.get("mem0.memory.telemetry")
     client = getattr(telemetry, "client_telemetry", None)
     if not enabled and client is not None:

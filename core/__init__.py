@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, replies
+from core import commands, logs, replies
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -30,6 +30,7 @@ __all__ = [
     "UserKey",
     "commands",
     "load_settings",
+    "logs",
     "open_hub",
     "replies",
 ]

@@ -11,8 +11,7 @@ import aiohttp
 import discord
 
 from bots.discord.bot import CubbyBot
-from core import Agent, ConfigError, Settings, open_hub
-from core.logs import cap_library_loggers
+from core import Agent, ConfigError, Settings, logs, open_hub
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ async def run(settings: Settings) -> int:
         agent = Agent(settings)
         try:
             bot = CubbyBot(hub=hub, agent=agent, settings=settings)
-            cap_library_loggers()  # discord.py quotes whole payloads, memories included, at DEBUG
+            logs.cap_library_loggers()  # discord.py quotes whole payloads, memories included, at DEBUG
             return await _serve(bot, settings.discord_token.get_secret_value())
         finally:
             await agent.close()  # lets pending fact extractions finish before the hub closes

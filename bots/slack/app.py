@@ -35,8 +35,7 @@ from bots.slack.home import register_home
 from bots.slack.services import Services
 from bots.slack.slash import register_commands
 from bots.slack.uninstall import register_uninstall
-from core import Agent, ConfigError, Hub, Settings
-from core.logs import BOLT_APP_NAME, cap_library_loggers, library_logger
+from core import Agent, ConfigError, Hub, Settings, logs
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ def _bolt_logger() -> logging.Logger:
     # Bolt copies this logger's level (and filters) into every logger it makes, including the one it
     # makes for each request and hands to the Web API and Socket Mode clients. Without it, each copies
     # the root's level, and at DEBUG they log whole request bodies and frames.
-    return library_logger("slack_bolt.AsyncApp")
+    return logs.library_logger("slack_bolt.AsyncApp")
 
 
 def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
@@ -143,7 +142,7 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
             authorization_url=_authorization_url(base_url),
         )
         app = AsyncApp(
-            name=BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
+            name=logs.BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
             client=client,
             signing_secret=secret_value(settings.slack_signing_secret),
             oauth_settings=oauth,
@@ -152,7 +151,7 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
         )
     else:
         app = AsyncApp(
-            name=BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
+            name=logs.BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
             token=secret_value(settings.slack_bot_token),
             signing_secret=secret_value(settings.slack_signing_secret),
             logger=_bolt_logger(),
@@ -173,5 +172,5 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings) -> SlackBot:
         # Anything the listeners did not handle themselves; the message could quote a payload.
         log.error("unhandled error in the Slack app: %s", type(error).__name__)
 
-    cap_library_loggers()  # Bolt has made its loggers by now
+    logs.cap_library_loggers()  # Bolt has made its loggers by now
     return SlackBot(app, services, mode)

@@ -15,8 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bots.slack.app import EVENTS_PATH, SlackBot, build_bot, choose_mode, secret_value
 from bots.slack.services import slack_error_code
-from core import Agent, ConfigError, CubbyError, Settings, open_hub
-from core.logs import cap_library_loggers
+from core import Agent, ConfigError, CubbyError, Settings, logs, open_hub
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
@@ -26,7 +25,7 @@ async def start_http(app: AsyncApp, *, host: str, port: int) -> web.AppRunner:
     """Serve ``app`` (events, commands, interactivity; and the OAuth pages in OAuth mode)."""
     server = app.server(port=port, path=EVENTS_PATH, host=host)
     runner = web.AppRunner(server.web_app, access_log=None)
-    cap_library_loggers()  # the server's loggers exist now
+    logs.cap_library_loggers()  # the server's loggers exist now
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
@@ -34,7 +33,7 @@ async def start_http(app: AsyncApp, *, host: str, port: int) -> web.AppRunner:
 
 async def connect_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
     handler = AsyncSocketModeHandler(app, app_token)
-    cap_library_loggers()  # the Socket Mode client's loggers exist now
+    logs.cap_library_loggers()  # the Socket Mode client's loggers exist now
     await handler.connect_async()
     return handler
 

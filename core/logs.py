@@ -20,6 +20,7 @@ body, at INFO.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -56,21 +57,17 @@ LIBRARY_FLOOR = logging.WARNING
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Library lines that report a rejection: their level, and the fact they log instead of their text.
+_BAD_SIGNATURE = "rejected a request whose Slack signature did not verify (its body is not logged)"
 REJECTIONS = {
-    "slack_bolt.AsyncRequestVerification": (
-        logging.INFO,
-        "rejected a request whose Slack signature did not verify (its body is not logged)",
-    ),
-    "slack_bolt.RequestVerification": (
-        logging.INFO,
-        "rejected a request whose Slack signature did not verify (its body is not logged)",
-    ),
+    "slack_bolt.AsyncRequestVerification": (logging.INFO, _BAD_SIGNATURE),
+    "slack_bolt.RequestVerification": (logging.INFO, _BAD_SIGNATURE),
 }
 
 _WITHHELD = "details withheld: library log lines can quote requests, replies and memory text"
 RecordFactory = Callable[..., logging.LogRecord]
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every record made; logger names are few
 def is_library_logger(name: str) -> bool:
     if name == BOLT_APP_NAME or name.startswith(f"{BOLT_APP_NAME}:"):
         return True

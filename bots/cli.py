@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
-from core import ConfigError, CubbyError, Settings, load_settings
+from core import ConfigError, CubbyError, Settings, load_settings, logs
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(settings.log_level)
 
 
 def _parser() -> argparse.ArgumentParser:

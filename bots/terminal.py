@@ -18,6 +18,7 @@ from core import (
     UserKey,
     commands,
     load_settings,
+    logs,
     open_hub,
     replies,
 )
@@ -120,6 +121,7 @@ async def chat(settings: Settings, user: str) -> int:
     key = UserKey.cli(user)
     async with open_hub(settings=settings) as hub:
         agent = Agent(settings)
+        logs.cap_library_loggers()  # the LLM's HTTP clients log whole requests at DEBUG
         try:
             await TerminalChat(hub.scoped(key), ask_stdin, print, Path.cwd(), agent).run()
         finally:

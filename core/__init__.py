@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, replies, visibility
+from core import commands, logs, replies, visibility
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -36,6 +36,7 @@ __all__ = [
     "UserKey",
     "commands",
     "load_settings",
+    "logs",
     "may_be_public",
     "open_hub",
     "open_shared_state",

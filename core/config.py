@@ -1,5 +1,12 @@
 """Every setting Cubby reads, from the environment and an optional ``.env`` file. Nothing else in
-Cubby reads environment variables for configuration."""
+Cubby reads environment variables for configuration.
+
+Only the documented names configure Cubby: ``CUBBY_*`` and the platforms' own names (``SLACK_*``,
+``DISCORD_*``, ``OPENAI_*``, ``MEM0_API_KEY``/``MEM0_HOST``, ``PORT``), spelled exactly. A field's own
+name (``log_level``, ``backend``) is never looked up in the environment: hosts set generic variables
+such as ``LOG_LEVEL`` or ``DATABASE_URL`` for other programs, and one of those must not turn debug
+logging or a database on. Code still overrides settings by field name through :func:`load_settings`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +25,11 @@ class ConfigError(CubbyError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        populate_by_name=False,  # True would also read bare field names from the environment
     )
 
     # Storage
@@ -79,12 +90,30 @@ class Settings(BaseSettings):
         return self.openai_api_key is not None
 
 
+DOCUMENTED_PREFIXES = ("CUBBY_", "SLACK_", "DISCORD_", "OPENAI_")
+DOCUMENTED_NAMES = ("MEM0_API_KEY", "MEM0_HOST", "PORT")
+
+
+def environment_name(field: str) -> str:
+    """The one environment variable that sets ``field``."""
+    alias = Settings.model_fields[field].alias
+    assert alias is not None, f"Settings.{field} has no environment name"
+    return alias
+
+
+def _alias(name: str) -> str:
+    if name not in Settings.model_fields:
+        raise TypeError(f"Settings has no field {name!r}")
+    return environment_name(name)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and ``.env``, with ``overrides`` (field names) on top.
 
     Raises :class:`ConfigError` with one line per problem, naming the variable to fix."""
     try:
-        return Settings(**overrides)
+        by_alias: dict[str, Any] = {_alias(name): value for name, value in overrides.items()}
+        return Settings(**by_alias)
     except ValidationError as error:
         problems = []
         for item in error.errors():

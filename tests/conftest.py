@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from core import Hub, Settings, load_settings, open_hub
+from core.logs import is_library_logger
 
 BACKENDS = ("embedded", "postgres")
 
@@ -127,9 +128,25 @@ def traces(settings: Settings, backend: str) -> Callable[[str], list[str]]:
 
 
 @pytest.fixture
-def every_log_record() -> Iterator[list[logging.LogRecord]]:
+def fresh_logging() -> Iterator[None]:
+    """Logging as a new process has it: no record factory of Cubby's installed, no library logger
+    capped. What protects the logs then has to come from the code under test itself."""
+    factory = logging.getLogRecordFactory()
+    levels = {name: logging.getLogger(name).level for name in list(logging.Logger.manager.loggerDict)}
+    logging.setLogRecordFactory(logging.LogRecord)
+    for name in levels:
+        if is_library_logger(name):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    yield
+    logging.setLogRecordFactory(factory)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def every_log_record(fresh_logging: None) -> Iterator[list[logging.LogRecord]]:
     """Every log record at every level, mem0's and the HTTP clients' included: the worst case, as if an
-    operator had turned all debug logging on."""
+    operator had turned all debug logging on. Starts from :func:`fresh_logging`."""
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -160,3 +177,37 @@ def logged_text(records: list[logging.LogRecord]) -> str:
         if record.exc_text:
             parts.append(record.exc_text)
     return "\n".join(parts)
+
+
+@pytest.fixture(params=["DEBUG", "INFO"])
+def root_log_level(request: pytest.FixtureRequest, fresh_logging: None) -> Iterator[int]:
+    """The root logger at DEBUG, then at INFO (``CUBBY_LOG_LEVEL``), set before anything is built."""
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(request.param)
+    yield root.level
+    root.setLevel(previous)
+
+
+class KeepRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def root_records(root_log_level: int) -> Iterator[list[logging.LogRecord]]:
+    """Every record that reaches the root logger's handlers, with the root at :func:`root_log_level`
+    and nothing else changed: what an operator's log file would get."""
+    handler = KeepRecords()
+    logging.getLogger().addHandler(handler)
+    yield handler.records
+    logging.getLogger().removeHandler(handler)
+
+
+def lines_with(records: list[logging.LogRecord], needle: str) -> list[str]:
+    """The loggers of the records whose printed form contains ``needle`` (never the text itself)."""
+    return [record.name for record in records if needle in logged_text([record])]

@@ -213,6 +213,10 @@ async def test_no_log_line_of_a_run_holds_memory_text_and_a_leak_would_be_counte
         )
         assert figure.passed, figure.line()
         assert figure.data["by_level"].get("WARNING", 0) + figure.data["by_level"].get("ERROR", 0) > 0
+        assert figure.data["lines_at_debug"] > 0 and figure.data["llm_failing_at_debug"]
+        refused = figure.data["bad_signatures_refused_by_level_and_mode"]
+        assert refused == {level: {"http": 3, "oauth": 3} for level in ("INFO", "DEBUG")}
+        assert figure.data["refusals_logged_as_facts"] == 12
 
         logging.getLogger("cubby.test").warning("a careless line: %s", canary(random.Random(SEED)))
     finally:

@@ -11,7 +11,7 @@ import discord
 
 from bots.discord.bot import CubbyBot
 from bots.shutdown import DRAIN_SECONDS, stop_on_signals
-from core import Agent, ConfigError, Settings, open_hub
+from core import Agent, ConfigError, Settings, logs, open_hub
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,6 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     code. Stopping takes the same path as Slack's: stop taking work, drain what was taken, close."""
     if settings.discord_token is None:
         raise ConfigError("cubby discord needs DISCORD_TOKEN (the bot token from the Developer Portal)")
-    # discord.py's DEBUG logs quote whole payloads - message text and memories included.
-    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     own_stop = stop is None
     stop = stop or asyncio.Event()
     with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
@@ -32,6 +30,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
             agent = Agent(settings)
             try:
                 bot = CubbyBot(hub=hub, agent=agent, settings=settings)
+                logs.cap_library_loggers()  # discord.py quotes whole payloads, memories included, at DEBUG
                 return await _serve(bot, settings.discord_token.get_secret_value(), stop)
             finally:
                 await agent.close()  # lets pending fact extractions finish before the hub closes

@@ -28,7 +28,7 @@ from bots.slack.dedupe import EventClaims, drop_repeated_events
 from bots.slack.installations import SharedInstallationStore, SharedOAuthStateStore
 from bots.slack.listeners import register_listeners
 from bots.slack.services import Services
-from core import Agent, ConfigError, Hub, Settings, SharedState, open_shared_state
+from core import Agent, ConfigError, Hub, Settings, SharedState, logs, open_shared_state
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,15 @@ def secret_value(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+def _bolt_logger() -> logging.Logger:
+    # Bolt copies this logger's level (and filters) into every logger it makes, including the one it
+    # makes for each request and hands to the Web API and Socket Mode clients. Without it, each copies
+    # the root's level, and at DEBUG they log whole request bodies and frames.
+    return logs.library_logger("slack_bolt.AsyncApp")
+
+
 def build_bot(hub: Hub, agent: Agent, settings: Settings, shared: SharedState | None = None) -> SlackBot:
+
     mode = choose_mode(settings)
     shared = open_shared_state(settings) if shared is None else shared
     services = Services(hub=hub, agent=agent)
@@ -120,17 +128,19 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings, shared: SharedState | 
             authorization_url=_authorization_url(base_url),
         )
         app = AsyncApp(
-            name="cubby",
+            name=logs.BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
             client=client,
             signing_secret=secret_value(settings.slack_signing_secret),
             oauth_settings=oauth,
             installation_store_bot_only=True,
+            logger=_bolt_logger(),
         )
     else:
         app = AsyncApp(
-            name="cubby",
+            name=logs.BOLT_APP_NAME,  # the logs module withholds the loggers Bolt names after it
             token=secret_value(settings.slack_bot_token),
             signing_secret=secret_value(settings.slack_signing_secret),
+            logger=_bolt_logger(),
         )
         # Given a token (not a client), Bolt builds its own client; passing a client instead makes it
         # warn that the token from the environment is ignored. The base URL is a plain attribute.
@@ -145,4 +155,5 @@ def build_bot(hub: Hub, agent: Agent, settings: Settings, shared: SharedState | 
         # Anything the listeners did not handle themselves; the message could quote a payload.
         log.error("unhandled error in the Slack app: %s", type(error).__name__)
 
+    logs.cap_library_loggers()  # Bolt has made its loggers by now
     return SlackBot(app, services, mode, shared)

@@ -15,24 +15,16 @@ from slack_sdk.errors import SlackApiError
 from bots.shutdown import DRAIN_SECONDS, stop_on_signals
 from bots.slack.app import EVENTS_PATH, SlackBot, build_bot, choose_mode, secret_value
 from bots.slack.services import slack_error_code
-from core import Agent, ConfigError, CubbyError, Settings, open_hub
+from core import Agent, ConfigError, CubbyError, Settings, logs, open_hub
 
 log = logging.getLogger(__name__)
-
-
-def keep_slack_libraries_quiet() -> None:
-    """Slack's libraries log whole request and response bodies - memory text included - at DEBUG.
-    Cubby keeps them at INFO or above whatever ``CUBBY_LOG_LEVEL`` says."""
-    for name in ("slack_bolt", "slack_sdk"):
-        logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.INFO:
-            logger.setLevel(logging.INFO)
 
 
 async def start_http(app: AsyncApp, *, host: str, port: int) -> web.AppRunner:
     """Serve ``app`` (events, commands, interactivity; and the OAuth pages in OAuth mode)."""
     server = app.server(port=port, path=EVENTS_PATH, host=host)
     runner = web.AppRunner(server.web_app, access_log=None)
+    logs.cap_library_loggers()  # the server's loggers exist now
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
@@ -40,6 +32,7 @@ async def start_http(app: AsyncApp, *, host: str, port: int) -> web.AppRunner:
 
 async def connect_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
     handler = AsyncSocketModeHandler(app, app_token)
+    logs.cap_library_loggers()  # the Socket Mode client's loggers exist now
     await handler.connect_async()
     return handler
 
@@ -78,7 +71,6 @@ async def serve_until(stop: asyncio.Event, bot: SlackBot, settings: Settings, ho
 async def run(settings: Settings, *, stop: asyncio.Event | None = None, host: str = "0.0.0.0") -> int:
     """Run the Slack bot until SIGINT/SIGTERM (or until ``stop`` is set); returns the exit code."""
     choose_mode(settings)  # a configuration mistake is reported before anything starts
-    keep_slack_libraries_quiet()
     own_stop = stop is None
     stop = stop or asyncio.Event()
     with stop_on_signals(stop) if own_stop else contextlib.nullcontext():

@@ -2,7 +2,10 @@
 
 What this changes about mem0's defaults, and why:
 - telemetry off (unless ``CUBBY_MEM0_TELEMETRY=true``) and ``MEM0_DIR`` inside the data dir, both set
-  before mem0 is first imported, because mem0 reads them at import time;
+  before mem0 is first imported, because mem0 reads them at import time. An inherited
+  ``MEM0_TELEMETRY``/``MEM0_DIR`` is overwritten, and mem0's telemetry switches are pinned again after
+  the import, so telemetry (which also fetches a notice config from GitHub) stays off even when
+  something imported mem0 first;
 - our SQLite vector store and local embedder are registered into mem0's factories, so nothing is
   written to ``/tmp`` or fetched from a model hub;
 - no LLM is needed: without one, a stand-in refuses to be called and adds are verbatim (``infer=False``);
@@ -45,6 +48,18 @@ def _prepare_environment(mem0_dir: Path) -> None:
 def _set_telemetry(enabled: bool) -> None:
     # Read by mem0.memory.telemetry at import; set on every call so a later import agrees.
     os.environ["MEM0_TELEMETRY"] = "True" if enabled else "False"
+
+
+def _pin_telemetry(enabled: bool) -> None:
+    """mem0 copies its switch into module globals at import; set them all from Cubby's setting."""
+    for name in ("mem0.memory.telemetry", "mem0.memory.main"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "MEM0_TELEMETRY"):
+            setattr(module, "MEM0_TELEMETRY", enabled)  # noqa: B010 - mem0 is untyped to mypy
+    telemetry = sys.modules.get("mem0.memory.telemetry")
+    client = getattr(telemetry, "client_telemetry", None)
+    if not enabled and client is not None:
+        client.posthog = None  # the hosted client's sender, built at import from the inherited value
 
 
 class NoLLM:
@@ -113,6 +128,8 @@ def import_mem0(settings: Settings) -> Any:
     import mem0
     import mem0.memory.main
     import mem0.utils.spacy_models  # imported lazily by mem0; imported here so its logger is quieted
+
+    _pin_telemetry(settings.mem0_telemetry)
     from mem0.utils.factory import EmbedderFactory, LlmFactory, VectorStoreFactory
 
     VectorStoreFactory.provider_to_class[_STORE_PROVIDER] = "core.memory.stores.sqlite.SQLiteVectorStore"

@@ -67,7 +67,7 @@ async def test_without_a_dev_server_commands_are_synced_globally(
 
 @pytest.fixture
 def discord_log_level() -> Iterator[logging.Logger]:
-    """run() raises the discord logger to INFO; put the level back for the tests that follow."""
+    """run() caps the discord logger; put the level back for the tests that follow."""
     logger = logging.getLogger("discord")
     level = logger.level
     logger.setLevel(logging.DEBUG)

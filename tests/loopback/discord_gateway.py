@@ -143,6 +143,7 @@ class FakeDiscord:
         self.identified = asyncio.Event()
         self.accept_token = True
         self.users_refusing_dms: set[str] = set()
+        self.message_status: int | None = None  # when set, every message sent gets this HTTP error
         self._changed = asyncio.Condition()
         self._socket: web.WebSocketResponse | None = None
         self._sequence = 0
@@ -291,6 +292,9 @@ class FakeDiscord:
         if path == "/users/@me/channels" and method == "POST":
             return self._dm_channel(str(recorded.body["recipient_id"]))
         if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
+            if self.message_status is not None:
+                error = {"message": "scripted failure", "code": 0}
+                return _json_response(error, self.message_status)
             if parts[1] in {self.dm_channels.get(user) for user in self.users_refusing_dms}:
                 return _json_response({"message": "Cannot send messages to this user", "code": 50007}, 403)
             return self._created_message(recorded, channel_id=parts[1])

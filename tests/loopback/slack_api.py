@@ -49,6 +49,7 @@ class FakeSlack:
         self._observe = observe
         self.calls: list[Call] = []
         self.failures: dict[str, str] = {}
+        self.statuses: dict[str, int] = {}
         self.holds: dict[str, asyncio.Event] = {}
         self.rate_limits: dict[str, list[int]] = {}
         self.messages: set[tuple[str, str]] = set()  # (channel, ts) of messages posted and not deleted
@@ -92,9 +93,11 @@ class FakeSlack:
         return f"{self.url}/respond/{uuid.uuid4().hex}"
 
     # -- test controls -------------------------------------------------------------------------
-    def fail(self, method: str, error: str = "internal_error") -> None:
-        """Answer every later call of ``method`` with ``{"ok": false, "error": error}``."""
+    def fail(self, method: str, error: str = "internal_error", *, status: int = 200) -> None:
+        """Answer every later call of ``method`` (``response_url`` included) with
+        ``{"ok": false, "error": error}`` and HTTP ``status``."""
         self.failures[method] = error
+        self.statuses[method] = status
 
     def rate_limit(self, method: str, *retry_after: int) -> None:
         """Answer the next calls of ``method`` with HTTP 429 and these ``Retry-After`` seconds."""
@@ -174,7 +177,7 @@ class FakeSlack:
             headers = {"Retry-After": str(seconds)}
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
         if method in self.failures:
-            return web.json_response({"ok": False, "error": self.failures[method]})
+            return self._failure(method)
         call.answer = self._answer(method, params, token)
         return web.json_response(call.answer)
 
@@ -235,8 +238,14 @@ class FakeSlack:
             }
         return {"ok": True}
 
+    def _failure(self, method: str) -> web.Response:
+        body = {"ok": False, "error": self.failures[method]}
+        return web.json_response(body, status=self.statuses.get(method, 200))
+
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(Call("response_url", await request.json(), path=request.path))
+        if "response_url" in self.failures:
+            return self._failure("response_url")
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:

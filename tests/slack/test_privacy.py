@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from bots.slack import blocks
-from bots.slack.runner import keep_slack_libraries_quiet
+from tests.conftest import logged_text
 from tests.loopback.slack_harness import SlackHarness
 
 from .conftest import ALICE, BOB
@@ -68,16 +68,15 @@ async def test_no_memory_text_is_logged_at_info_or_above(
         assert "passport" not in record.getMessage()
 
 
-def test_slack_libraries_never_log_bodies_even_when_cubby_logs_at_debug() -> None:
-    root = logging.getLogger()
-    previous = {name: logging.getLogger(name).level for name in ("slack_bolt", "slack_sdk")}
-    previous_root = root.level
-    root.setLevel(logging.DEBUG)
-    try:
-        keep_slack_libraries_quiet()
-        assert not logging.getLogger("slack_sdk.web.async_base_client").isEnabledFor(logging.DEBUG)
-        assert not logging.getLogger("slack_bolt.AsyncApp").isEnabledFor(logging.DEBUG)
-    finally:
-        root.setLevel(previous_root)
-        for name, level in previous.items():
-            logging.getLogger(name).setLevel(level)
+async def test_slack_libraries_never_log_bodies_even_when_cubby_logs_at_debug(
+    every_log_record: list[logging.LogRecord], slack: SlackHarness
+) -> None:
+    # Logging is at DEBUG first (so Bolt makes its loggers at DEBUG), then the app is built.
+    # The app exists (and Bolt made its loggers at the root's DEBUG) before anything is checked.
+    for name in ("slack_sdk.web.async_base_client", "slack_bolt.AsyncApp", "cubby", "slack_bolt"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+
+    await a_session_on_every_path(slack)
+
+    assert logging.getLogger().isEnabledFor(logging.DEBUG)
+    assert [r.name for r in every_log_record if "canary-7f3a" in logged_text([r])] == []

@@ -3,6 +3,7 @@ Cubby reads environment variables for configuration."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -16,13 +17,21 @@ class ConfigError(CubbyError):
     """The configuration is incomplete or contradictory; the message says what to set."""
 
 
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/cubby``, or ``~/.local/share/cubby`` without it: the same folder whichever
+    directory a command runs from, so the bots and the operator commands find the same store."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "cubby"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
     # Storage
-    data_dir: Path = Field(Path("cubby-data"), alias="CUBBY_DATA_DIR")
+    data_dir: Path = Field(default_factory=default_data_dir, alias="CUBBY_DATA_DIR")
     backend: Literal["embedded", "postgres", "hosted"] = Field("embedded", alias="CUBBY_BACKEND")
     database_url: SecretStr | None = Field(None, alias="CUBBY_DATABASE_URL")
 
@@ -63,6 +72,8 @@ class Settings(BaseSettings):
 
     # Operations
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="CUBBY_LOG_LEVEL")
+    # /healthz, /readyz and /metrics on their own port (any mode); unset: no such port
+    health_port: int | None = Field(None, alias="CUBBY_HEALTH_PORT", ge=1, le=65535)
 
     @model_validator(mode="after")
     def _backend_has_what_it_needs(self) -> Settings:

@@ -4,9 +4,12 @@ two-person scenario, run through the real stack with no platform account)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
-from collections.abc import Awaitable, Callable
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from core import (
@@ -21,13 +24,75 @@ from core import (
     open_hub,
     replies,
 )
+from core.storage import erase_exports, exports_dir, private_dir, write_new_private_file
 
 Ask = Callable[[str], Awaitable[str]]
 Say = Callable[[str], None]
 
 
 async def ask_stdin(prompt: str) -> str:
-    return await asyncio.to_thread(input, prompt)
+    """``input(prompt)`` without blocking the event loop (fact extractions finish meanwhile).
+
+    It runs on a daemon thread of its own rather than the loop's executor: on Ctrl-C asyncio cancels
+    the session at once, and a daemon thread still waiting for a line neither delays the exit nor
+    takes the next line typed at the shell."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def settle(line: str | None, error: BaseException | None) -> None:
+        if answer.done():
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(line or "")
+
+    def read() -> None:
+        try:
+            line, error = input(prompt), None
+        except BaseException as failure:  # EOFError at end of input, mostly
+            line, error = None, failure
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, line, error)
+
+    threading.Thread(target=read, name="cubby-stdin", daemon=True).start()
+    return await answer
+
+
+def enable_line_editing() -> None:
+    """Arrow keys, line editing and this session's history for ``input()`` in a terminal (stdlib
+    readline). History stays in memory - a history file would keep memory text on disk - and is
+    cleared when the person forgets everything."""
+    if not sys.stdin.isatty():
+        return
+    with contextlib.suppress(ImportError):
+        import readline
+
+        readline.set_auto_history(True)
+
+
+def clear_line_history() -> None:
+    with contextlib.suppress(ImportError, AttributeError):
+        import readline
+
+        readline.clear_history()
+
+
+@contextlib.contextmanager
+def terminal_restored() -> Iterator[None]:
+    """Put the terminal back as it was: Ctrl-C can land while readline has it in raw mode."""
+    try:
+        import termios
+
+        saved = termios.tcgetattr(sys.stdin.fileno()) if sys.stdin.isatty() else None
+    except (ImportError, OSError, ValueError):
+        saved = None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            with contextlib.suppress(OSError, ValueError):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
 
 
 class TerminalChat:
@@ -58,6 +123,9 @@ class TerminalChat:
             except (EOFError, KeyboardInterrupt):
                 self.say("")
                 return
+            except asyncio.CancelledError:  # Ctrl-C
+                self.say("")
+                raise
             if line.strip() in ("/quit", "/exit"):
                 return
             await self.handle(line)
@@ -76,7 +144,7 @@ class TerminalChat:
             elif command == "/forget":
                 await self.forget(argument)
             elif command == "/export":
-                await self.export()
+                await self.export(argument.strip())
             elif command.startswith("/"):
                 shown = "".join(c if c.isprintable() else "?" for c in command[:40])
                 self.say(f"I don't know {shown}. " + replies.help_text())
@@ -101,29 +169,44 @@ class TerminalChat:
         if (await self.ask("Type yes to confirm: ")).strip().lower() != "yes":
             self.say(replies.FORGET_CANCELLED)
         elif plan.kind == "everything":
-            self.say(replies.forgotten(await commands.forget_everything(self.memory)))
+            erased = await commands.forget_everything(self.memory)
+            exports = erase_exports(self.export_dir)
+            clear_line_history()
+            also = f" I also deleted {exports} export file(s) from {self.export_dir}." if exports else ""
+            self.say(replies.forgotten(erased) + also)
         else:
             self.say(replies.forgotten(int(await commands.forget_one(self.memory, plan.records[0].id))))
 
-    async def export(self) -> None:
+    async def export(self, destination: str = "") -> None:
+        """``/export`` writes into the person's export folder in the data dir (erased with them);
+        ``/export PATH`` writes to that file, or into that folder. Always a new file, mode 600."""
         exported = await commands.export(self.memory)
-        self.export_dir.mkdir(parents=True, exist_ok=True)
-        path = self.export_dir / exported.filename
-        # The file holds the person's memories: readable by its owner only.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(exported.content)
-        self.say(f"Wrote {exported.count} memories to {path}")
+        if destination:
+            path = Path(destination).expanduser()
+            if path.is_dir() and not path.is_symlink():
+                path = path / exported.filename
+        else:
+            path = private_dir(self.export_dir) / exported.filename
+            for attempt in range(2, 100):
+                if not os.path.lexists(path):
+                    break
+                path = self.export_dir / exported.filename.replace(".json", f"-{attempt}.json")
+        write_new_private_file(path, exported.content)
+        self.say(f"Wrote {exported.count} memories to {path.absolute()} (only you can read it).")
 
 
 async def chat(settings: Settings, user: str) -> int:
     key = UserKey.cli(user)
-    async with open_hub(settings=settings) as hub:
-        agent = Agent(settings)
-        try:
-            await TerminalChat(hub.scoped(key), ask_stdin, print, Path.cwd(), agent).run()
-        finally:
-            await agent.close()  # lets the last fact extraction finish before the hub closes
+    enable_line_editing()
+    print(f"(data dir: {settings.data_dir.absolute()})")
+    with terminal_restored():
+        async with open_hub(settings=settings) as hub:
+            agent = Agent(settings)
+            try:
+                exports = exports_dir(settings.data_dir, key)
+                await TerminalChat(hub.scoped(key), ask_stdin, print, exports, agent).run()
+            finally:
+                await agent.close()  # lets the last fact extraction finish before the hub closes
     return 0
 
 

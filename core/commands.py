@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core import metrics
 from core.errors import InvalidInput
 from core.memory import ScopedMemory
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
@@ -51,6 +52,7 @@ class ExportFile:
     count: int
 
 
+@metrics.measured("remember")
 async def remember(memory: ScopedMemory, text: str, source: Source | None = None) -> list[MemoryRecord]:
     """Store ``text`` as given. Raises :class:`InvalidInput` (with a message for the person) on bad text."""
     if not isinstance(text, str) or not text.strip():
@@ -58,6 +60,7 @@ async def remember(memory: ScopedMemory, text: str, source: Source | None = None
     return await memory.add(text, source=source)
 
 
+@metrics.measured("recall")
 async def recall(
     memory: ScopedMemory, query: str | None = None, *, page: int = 1, page_size: int = PAGE_SIZE
 ) -> Recalled:
@@ -72,6 +75,7 @@ async def recall(
     return Recalled(None, everything[start : start + page_size], len(everything), page, pages)
 
 
+@metrics.measured("plan_forget")
 async def plan_forget(memory: ScopedMemory, argument: str | None = None) -> ForgetPlan:
     """What ``/forget [argument]`` would remove: everything, one memory by id, or by search text."""
     argument = (argument or "").strip()
@@ -91,14 +95,21 @@ async def plan_forget(memory: ScopedMemory, argument: str | None = None) -> Forg
     return ForgetPlan("choose", len(matches), matches)
 
 
+@metrics.measured("forget_one")
 async def forget_one(memory: ScopedMemory, memory_id: str) -> bool:
-    return await memory.delete(memory_id)
+    deleted = await memory.delete(memory_id)
+    metrics.erased(memory, "one", int(deleted))
+    return deleted
 
 
+@metrics.measured("forget_everything")
 async def forget_everything(memory: ScopedMemory) -> int:
-    return await memory.delete_all()
+    erased = await memory.delete_all()
+    metrics.erased(memory, "everything", erased)
+    return erased
 
 
+@metrics.measured("export")
 async def export(memory: ScopedMemory) -> ExportFile:
     document = await memory.export()
     stamp = utc_now().strftime("%Y%m%d-%H%M%S")

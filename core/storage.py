@@ -32,8 +32,15 @@ def restrict_new_files() -> None:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and its parents) if needed; the folder itself is left at ``0700``."""
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    """Create ``path`` if needed, and every missing parent, each ``0700`` (``mkdir(parents=True)``
+    would give the parents the umask's mode); ``path`` itself is left at ``0700``."""
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
     if path.stat().st_uid == os.geteuid():
         path.chmod(PRIVATE_DIR_MODE)
     return path

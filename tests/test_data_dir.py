@@ -182,3 +182,12 @@ async def test_operator_forget_also_erases_the_persons_exports(alice_data: Setti
                      data_dir=alice_data.data_dir, cwd=tmp_path)  # fmt: skip
     assert finished.returncode == 0, finished.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_folders_cubby_creates_are_private_down_to_the_first_that_existed(tmp_path: Path) -> None:
+    from core.storage import private_dir
+
+    tmp_path.chmod(0o755)
+    made = private_dir(tmp_path / "a" / "b" / "c")
+    assert [mode(p) for p in (tmp_path / "a", tmp_path / "a" / "b", made)] == [0o700] * 3
+    assert mode(tmp_path) == 0o755

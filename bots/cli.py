@@ -10,8 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from core import ConfigError, CubbyError, Settings, load_settings
-from core.storage import restrict_new_files
+from core import ConfigError, CubbyError, Settings, load_settings, storage
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"cubby: {missing}", file=sys.stderr)
         return 2
-    restrict_new_files()  # everything Cubby writes holds memories or secrets
+    storage.restrict_new_files()  # everything Cubby writes holds memories or secrets
     try:
         settings = load_settings()
         _configure_logging(settings)

@@ -11,21 +11,19 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core import Settings, UserKey, open_hub, replies
-from core.errors import InvalidInput
-from core.storage import erase_exports, exports_dir, require_existing_store, write_new_private_file
+from core import InvalidInput, Settings, UserKey, open_hub, replies, storage
 
 
 async def export_memories(settings: Settings, user: str, output: Path | None) -> int:
     key = UserKey.parse(user)
-    require_existing_store(settings)
+    storage.require_existing_store(settings)
     async with open_hub(settings=settings) as hub:
         document = await hub.scoped(key).export()
     text = json.dumps(document, ensure_ascii=False, indent=2)
     if output is None:
         print(text)
     else:
-        write_new_private_file(output, (text + "\n").encode("utf-8"))
+        storage.write_new_private_file(output, (text + "\n").encode("utf-8"))
         print(f"wrote {document['count']} memories of {key} to {output}", file=sys.stderr)
     return 0
 
@@ -34,12 +32,12 @@ async def forget_memories(
     settings: Settings, user: str, *, assume_yes: bool, ask: Callable[[str], str] = input
 ) -> int:
     key = UserKey.parse(user)
-    require_existing_store(settings)
+    storage.require_existing_store(settings)
     async with open_hub(settings=settings) as hub:
         memory = hub.scoped(key)
         count = await memory.count()
         if count == 0:
-            erase_exports(exports_dir(settings.data_dir, key))
+            storage.erase_exports(storage.exports_dir(settings.data_dir, key))
             print(f"{key} has no memories in {settings.data_dir}.", file=sys.stderr)
             return 0
         if not assume_yes:
@@ -51,6 +49,6 @@ async def forget_memories(
                 print("Not confirmed; nothing was erased.", file=sys.stderr)
                 return 1
         erased = await memory.delete_all()
-    erase_exports(exports_dir(settings.data_dir, key))
+    storage.erase_exports(storage.exports_dir(settings.data_dir, key))
     print(replies.forgotten(erased), file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from core import (
     Agent,
     CubbyError,
+    InvalidInput,
     ScopedMemory,
     Settings,
     Source,
@@ -23,8 +24,8 @@ from core import (
     load_settings,
     open_hub,
     replies,
+    storage,
 )
-from core.storage import erase_exports, exports_dir, private_dir, write_new_private_file
 
 Ask = Callable[[str], Awaitable[str]]
 Say = Callable[[str], None]
@@ -170,7 +171,7 @@ class TerminalChat:
             self.say(replies.FORGET_CANCELLED)
         elif plan.kind == "everything":
             erased = await commands.forget_everything(self.memory)
-            exports = erase_exports(self.export_dir)
+            exports = storage.erase_exports(self.export_dir)
             clear_line_history()
             also = f" I also deleted {exports} export file(s) from {self.export_dir}." if exports else ""
             self.say(replies.forgotten(erased) + also)
@@ -180,19 +181,31 @@ class TerminalChat:
     async def export(self, destination: str = "") -> None:
         """``/export`` writes into the person's export folder in the data dir (erased with them);
         ``/export PATH`` writes to that file, or into that folder. Always a new file, mode 600."""
+        chosen = _export_destination(destination) if destination else None
         exported = await commands.export(self.memory)
-        if destination:
-            path = Path(destination).expanduser()
-            if path.is_dir() and not path.is_symlink():
-                path = path / exported.filename
+        if chosen is not None:
+            into_folder = chosen.is_dir() and not chosen.is_symlink()
+            path = chosen / exported.filename if into_folder else chosen
         else:
-            path = private_dir(self.export_dir) / exported.filename
+            path = storage.private_dir(self.export_dir) / exported.filename
             for attempt in range(2, 100):
                 if not os.path.lexists(path):
                     break
                 path = self.export_dir / exported.filename.replace(".json", f"-{attempt}.json")
-        write_new_private_file(path, exported.content)
+        storage.write_new_private_file(path, exported.content)
         self.say(f"Wrote {exported.count} memories to {path.absolute()} (only you can read it).")
+
+
+def _export_destination(text: str) -> Path:
+    """The path in ``/export <path>``: an existing folder, or a file name ending in ``.json`` (so a
+    stray word after /export is a question, not a file)."""
+    try:
+        path = Path(text).expanduser()
+        if path.is_dir() or path.suffix.lower() == ".json":
+            return path
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, unencodable text, an unknown ~user
+        raise InvalidInput("that is not a usable file name") from None
+    raise InvalidInput("give a folder that exists or a file name ending in .json, e.g. /export ~/mine.json")
 
 
 async def chat(settings: Settings, user: str) -> int:
@@ -203,7 +216,7 @@ async def chat(settings: Settings, user: str) -> int:
         async with open_hub(settings=settings) as hub:
             agent = Agent(settings)
             try:
-                exports = exports_dir(settings.data_dir, key)
+                exports = storage.exports_dir(settings.data_dir, key)
                 await TerminalChat(hub.scoped(key), ask_stdin, print, exports, agent).run()
             finally:
                 await agent.close()  # lets the last fact extraction finish before the hub closes

@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, replies
+from core import commands, metrics, replies, storage
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -30,6 +30,8 @@ __all__ = [
     "UserKey",
     "commands",
     "load_settings",
+    "metrics",
     "open_hub",
     "replies",
+    "storage",
 ]

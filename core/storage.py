@@ -93,6 +93,10 @@ def write_new_private_file(path: Path, content: bytes) -> Path:
         raise InvalidInput(f"{path} is a folder") from None
     except PermissionError:
         raise InvalidInput(f"no permission to write {path}") from None
+    except OSError as error:  # a name too long, a read-only disk, ...
+        raise InvalidInput(f"cannot write {path} ({error.strerror or type(error).__name__})") from None
+    except ValueError:  # a NUL byte, or text the file system cannot encode
+        raise InvalidInput("that is not a usable file name") from None
     with os.fdopen(descriptor, "wb") as file:
         os.fchmod(file.fileno(), PRIVATE_FILE_MODE)
         file.write(content)

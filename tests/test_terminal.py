@@ -167,3 +167,12 @@ async def test_forgetting_everything_also_deletes_the_exports_in_the_data_dir(
     script = await run_chat(hub, tmp_path, "alice", lines)
     assert "I also deleted 2 export file(s)" in script.said[-1]
     assert list((tmp_path / "exports").iterdir()) == []
+
+
+@pytest.mark.parametrize("argument", ["my memories", "bad\x00name.json", "/no/such/folder/x.json"])
+async def test_an_export_destination_that_is_not_usable_is_refused_and_writes_nothing(
+    hub: Hub, tmp_path: Path, argument: str
+) -> None:
+    script = await run_chat(hub, tmp_path, "alice", ["/remember I am vegetarian", f"/export {argument}"])
+    assert script.said[-1].startswith("Sorry, I can't do that:")
+    assert not (tmp_path / "exports").exists() and not (tmp_path / "my memories").exists()

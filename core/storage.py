@@ -46,8 +46,31 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def tighten_tree(root: Path) -> None:
-    """Folders ``0700`` and files ``0600`` under ``root`` (symlinks and other owners' files untouched)."""
+# What Cubby itself puts in a data dir. Only these are tightened, so a data dir pointed at a folder
+# that also holds other files (a home directory, say) never has those changed.
+_CUBBY_ENTRIES = (
+    DATABASE_NAME,
+    f"{DATABASE_NAME}-wal",
+    f"{DATABASE_NAME}-shm",
+    f"{DATABASE_NAME}-journal",
+    "mem0",
+    "slack",
+    "exports",
+    "demo",
+)
+
+
+def tighten_data_dir(data_dir: Path) -> None:
+    """The data dir ``0700``, and Cubby's own files and folders in it ``0600`` / ``0700``."""
+    private_dir(data_dir)
+    for name in _CUBBY_ENTRIES:
+        if os.path.lexists(data_dir / name):
+            _tighten_tree(data_dir / name)
+
+
+def _tighten_tree(root: Path) -> None:
+    """Folders ``0700`` and files ``0600`` from ``root`` down (symlinks and other owners' files
+    untouched)."""
     me = os.geteuid()
     for path in (root, *root.rglob("*")):
         info = path.lstat()
@@ -64,7 +87,7 @@ def prepare_database_file(data_dir: Path) -> Path:
     private_dir(data_dir)
     path = data_dir / DATABASE_NAME
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE_MODE))
-    tighten_tree(data_dir)
+    tighten_data_dir(data_dir)
     return path
 
 

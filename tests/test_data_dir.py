@@ -191,3 +191,14 @@ def test_folders_cubby_creates_are_private_down_to_the_first_that_existed(tmp_pa
     made = private_dir(tmp_path / "a" / "b" / "c")
     assert [mode(p) for p in (tmp_path / "a", tmp_path / "a" / "b", made)] == [0o700] * 3
     assert mode(tmp_path) == 0o755
+
+
+async def test_only_cubbys_own_files_are_tightened_in_a_shared_folder(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "notes.txt").write_text("not Cubby's")
+    (shared / "notes.txt").chmod(0o644)
+    async with open_hub(settings=load_settings(data_dir=shared)) as hub:
+        await hub.scoped(UserKey.cli("alice")).add("I am vegetarian")
+    assert mode(shared / "notes.txt") == 0o644
+    assert mode(shared / DATABASE_NAME) == 0o600 and mode(shared) == 0o700

@@ -27,7 +27,7 @@ from typing import Any
 from core.config import Settings
 from core.llm import LLMConfig
 from core.memory.embedding import DIMENSIONS
-from core.storage import prepare_database_file, private_dir, tighten_tree
+from core.storage import prepare_database_file, tighten_data_dir
 
 _STORE_PROVIDER = "cubby_sqlite"
 _EMBEDDER_PROVIDER = "cubby_local"
@@ -158,7 +158,7 @@ def build_memory(settings: Settings, vector_store: tuple[str, Any]) -> Any:
     memory.db.close()
     memory.db = NoHistory()
     _quiet_mem0_logs()  # again: building Memory imported the provider modules and their loggers
-    tighten_tree(private_dir(settings.data_dir))  # mem0's folder and config.json included
+    tighten_data_dir(settings.data_dir)  # mem0's folder and config.json included
     return memory
 
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -49,6 +50,10 @@ async def ask_stdin(prompt: str) -> str:
             answer.set_result(line or "")
 
     def read() -> None:
+        # Ctrl-C must reach the main thread: asyncio handles SIGINT there, and a signal taken by
+        # this thread would leave the loop asleep until something else woke it.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             line, error = input(prompt), None
         except BaseException as failure:  # EOFError at end of input, mostly

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -19,8 +20,11 @@ pty = pytest.importorskip("pty")
 
 
 def _make_controlling_terminal() -> None:
-    # In the child, after setsid: the pty becomes its terminal, so Ctrl-C there sends SIGINT.
+    # In the child, after setsid: the pty becomes its terminal, so Ctrl-C there sends SIGINT. A
+    # shell starts background jobs with SIGINT ignored, and children inherit that: restore what a
+    # terminal's foreground program gets.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Terminal:
@@ -60,6 +64,16 @@ class Terminal:
     def type(self, keys: str) -> None:
         os.write(self.leader, keys.encode())
 
+    def exit_code(self, timeout: float = 30.0) -> int | None:
+        """Wait for the process to end, reading what it prints meanwhile; None if it did not."""
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.leader], [], [], 0.1)
+            if ready:
+                with contextlib.suppress(OSError):  # the child closed the terminal
+                    self.output += os.read(self.leader, 65536)
+        return self.process.poll()
+
     def close(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -86,11 +100,11 @@ def test_arrow_keys_edit_the_line_and_recall_history(terminal: Terminal) -> None
 
 
 def test_ctrl_c_at_the_prompt_quits_at_once(terminal: Terminal) -> None:
-    terminal.wait_for("Type /quit to leave.")
-    terminal.type("\x03")
+    terminal.wait_for("Type /quit to leave.\r\n> ")
     started = time.monotonic()
-    assert terminal.process.wait(timeout=15) == 130
-    assert time.monotonic() - started < 10
+    terminal.type("\x03")
+    assert terminal.exit_code() == 130, terminal.output[-800:]
+    assert time.monotonic() - started < 15
 
 
 def test_ctrl_c_at_a_confirmation_quits_and_erases_nothing(terminal: Terminal, tmp_path: Path) -> None:
@@ -98,9 +112,9 @@ def test_ctrl_c_at_a_confirmation_quits_and_erases_nothing(terminal: Terminal, t
     terminal.type("/remember I am vegetarian\r")
     terminal.wait_for("I'll remember")
     terminal.type("/forget\r")
-    terminal.wait_for("Type yes to confirm")
+    terminal.wait_for("Type yes to confirm: ")
     terminal.type("\x03")
-    assert terminal.process.wait(timeout=15) == 130
+    assert terminal.exit_code() == 130, terminal.output[-800:]
     listed = subprocess.run(
         [sys.executable, "-m", "bots.cli", "memories", "export", "--user", "cli:alice"],
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CUBBY_DATA_DIR": str(tmp_path / "data")},

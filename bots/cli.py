@@ -4,18 +4,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
+import importlib.util
 import sys
 from pathlib import Path
 
-from core import ConfigError, CubbyError, Settings, load_settings, logs
+from core import ConfigError, CubbyError, Settings, load_settings, logs, storage
 
 
 def _configure_logging(settings: Settings) -> None:
     logs.configure(settings.log_level)
 
 
+# The optional dependencies each platform needs, and the extra that installs them.
+_EXTRAS = {"slack": ("slack_bolt", "slack_sdk", "aiohttp"), "discord": ("discord", "aiohttp")}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("cubby")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _missing_extra(command: str) -> str | None:
+    """The one-line reason ``cubby <command>`` cannot run here, or None when it can."""
+    missing = [name for name in _EXTRAS.get(command, ()) if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return (
+        f"`cubby {command}` needs the {command} extra (missing: {', '.join(missing)}); install it "
+        f"with: pip install 'cubby[{command}]' (in a clone: .venv/bin/pip install -e '.[{command}]')"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cubby", description="A private long-term memory for every person.")
+    parser.add_argument("--version", action="version", version=f"cubby {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the two-person isolation scenario on the embedded store")
     chat = sub.add_parser("chat", help="talk to Cubby in the terminal")
@@ -59,6 +84,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    missing = _missing_extra(args.command)
+    if missing:
+        print(f"cubby: {missing}", file=sys.stderr)
+        return 2
+    storage.restrict_new_files()  # everything Cubby writes holds memories or secrets
     try:
         settings = load_settings()
         _configure_logging(settings)

@@ -1,32 +1,32 @@
 """Operator commands for data requests: ``cubby memories export|forget --user KEY``.
 
-They open the same data dir as the running bots; the store's WAL mode makes that safe. A forget also
-deletes the DM posts Cubby made that quoted the memories, where a bot token is at hand (see
+They open the same data dir as the running bots; the store's WAL mode makes that safe. They never
+create a store: pointed at a folder with no Cubby data, they say so and exit non-zero, instead of
+answering "no memories" for someone whose memories are somewhere else. A forget also deletes the
+DM posts Cubby made that quoted the memories, where a bot token is at hand (see
 :mod:`bots.operator_posts`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from bots.operator_posts import delete_posts
-from core import Settings, UserKey, open_hub, replies
+from core import InvalidInput, Settings, UserKey, open_hub, replies, storage
 
 
 async def export_memories(settings: Settings, user: str, output: Path | None) -> int:
     key = UserKey.parse(user)
+    storage.require_existing_store(settings)
     async with open_hub(settings=settings) as hub:
         document = await hub.scoped(key).export()
     text = json.dumps(document, ensure_ascii=False, indent=2)
     if output is None:
         print(text)
     else:
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
+        storage.write_new_private_file(output, (text + "\n").encode("utf-8"))
         print(f"wrote {document['count']} memories of {key} to {output}", file=sys.stderr)
     return 0
 
@@ -35,18 +35,24 @@ async def forget_memories(
     settings: Settings, user: str, *, assume_yes: bool, ask: Callable[[str], str] = input
 ) -> int:
     key = UserKey.parse(user)
+    storage.require_existing_store(settings)
     async with open_hub(settings=settings) as hub:
         memory = hub.scoped(key)
         count = await memory.count()
         if count == 0:
-            print(f"{key} has no memories.", file=sys.stderr)
+            storage.erase_exports(storage.exports_dir(settings.data_dir, key))
+            print(f"{key} has no memories in {settings.data_dir}.", file=sys.stderr)
             return 0
         if not assume_yes:
-            answer = ask(f"Erase all {count} memories of {key}? Type the user key to confirm: ")
+            try:
+                answer = ask(f"Erase all {count} memories of {key}? Type the user key to confirm: ")
+            except EOFError:
+                raise InvalidInput("no confirmation (end of input); nothing was erased; use --yes") from None
             if answer.strip() != str(key):
                 print("Not confirmed; nothing was erased.", file=sys.stderr)
                 return 1
         erased = await memory.erase_everything()
+    storage.erase_exports(storage.exports_dir(settings.data_dir, key))
     print(replies.forgotten(erased.count), file=sys.stderr)
     for line in (await delete_posts(settings, key, erased.posts)).lines():
         print(line, file=sys.stderr)

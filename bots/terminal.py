@@ -4,14 +4,19 @@ two-person scenario, run through the real stack with no platform account)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
-from collections.abc import Awaitable, Callable
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from core import (
     Agent,
     CubbyError,
+    InvalidInput,
     ScopedMemory,
     Settings,
     Source,
@@ -21,6 +26,7 @@ from core import (
     logs,
     open_hub,
     replies,
+    storage,
 )
 
 Ask = Callable[[str], Awaitable[str]]
@@ -28,7 +34,72 @@ Say = Callable[[str], None]
 
 
 async def ask_stdin(prompt: str) -> str:
-    return await asyncio.to_thread(input, prompt)
+    """``input(prompt)`` without blocking the event loop (fact extractions finish meanwhile).
+
+    It runs on a daemon thread of its own rather than the loop's executor: on Ctrl-C asyncio cancels
+    the session at once, and a daemon thread still waiting for a line neither delays the exit nor
+    takes the next line typed at the shell."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def settle(line: str | None, error: BaseException | None) -> None:
+        if answer.done():
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(line or "")
+
+    def read() -> None:
+        # Ctrl-C must reach the main thread: asyncio handles SIGINT there, and a signal taken by
+        # this thread would leave the loop asleep until something else woke it.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            line, error = input(prompt), None
+        except BaseException as failure:  # EOFError at end of input, mostly
+            line, error = None, failure
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, line, error)
+
+    threading.Thread(target=read, name="cubby-stdin", daemon=True).start()
+    return await answer
+
+
+def enable_line_editing() -> None:
+    """Arrow keys, line editing and this session's history for ``input()`` in a terminal (stdlib
+    readline). History stays in memory - a history file would keep memory text on disk - and is
+    cleared when the person forgets everything."""
+    if not sys.stdin.isatty():
+        return
+    with contextlib.suppress(ImportError):
+        import readline
+
+        readline.set_auto_history(True)
+
+
+def clear_line_history() -> None:
+    with contextlib.suppress(ImportError, AttributeError):
+        import readline
+
+        readline.clear_history()
+
+
+@contextlib.contextmanager
+def terminal_restored() -> Iterator[None]:
+    """Put the terminal back as it was: Ctrl-C can land while readline has it in raw mode."""
+    try:
+        import termios
+
+        saved = termios.tcgetattr(sys.stdin.fileno()) if sys.stdin.isatty() else None
+    except (ImportError, OSError, ValueError):
+        saved = None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            with contextlib.suppress(OSError, ValueError):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
 
 
 class TerminalChat:
@@ -59,6 +130,9 @@ class TerminalChat:
             except (EOFError, KeyboardInterrupt):
                 self.say("")
                 return
+            except asyncio.CancelledError:  # Ctrl-C
+                self.say("")
+                raise
             if line.strip() in ("/quit", "/exit"):
                 return
             await self.handle(line)
@@ -77,7 +151,7 @@ class TerminalChat:
             elif command == "/forget":
                 await self.forget(argument)
             elif command == "/export":
-                await self.export()
+                await self.export(argument.strip())
             elif command.startswith("/"):
                 shown = "".join(c if c.isprintable() else "?" for c in command[:40])
                 self.say(f"I don't know {shown}. " + replies.help_text())
@@ -102,30 +176,57 @@ class TerminalChat:
         if (await self.ask("Type yes to confirm: ")).strip().lower() != "yes":
             self.say(replies.FORGET_CANCELLED)
         elif plan.kind == "everything":
-            self.say(replies.forgotten(await commands.forget_everything(self.memory)))
+            erased = await commands.forget_everything(self.memory)
+            exports = storage.erase_exports(self.export_dir)
+            clear_line_history()
+            also = f" I also deleted {exports} export file(s) from {self.export_dir}." if exports else ""
+            self.say(replies.forgotten(erased) + also)
         else:
             self.say(replies.forgotten(int(await commands.forget_one(self.memory, plan.records[0].id))))
 
-    async def export(self) -> None:
+    async def export(self, destination: str = "") -> None:
+        """``/export`` writes into the person's export folder in the data dir (erased with them);
+        ``/export PATH`` writes to that file, or into that folder. Always a new file, mode 600."""
+        chosen = _export_destination(destination) if destination else None
         exported = await commands.export(self.memory)
-        self.export_dir.mkdir(parents=True, exist_ok=True)
-        path = self.export_dir / exported.filename
-        # The file holds the person's memories: readable by its owner only.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(exported.content)
-        self.say(f"Wrote {exported.count} memories to {path}")
+        if chosen is not None:
+            into_folder = chosen.is_dir() and not chosen.is_symlink()
+            path = chosen / exported.filename if into_folder else chosen
+        else:
+            path = storage.private_dir(self.export_dir) / exported.filename
+            for attempt in range(2, 100):
+                if not os.path.lexists(path):
+                    break
+                path = self.export_dir / exported.filename.replace(".json", f"-{attempt}.json")
+        storage.write_new_private_file(path, exported.content)
+        self.say(f"Wrote {exported.count} memories to {path.absolute()} (only you can read it).")
+
+
+def _export_destination(text: str) -> Path:
+    """The path in ``/export <path>``: an existing folder, or a file name ending in ``.json`` (so a
+    stray word after /export is a question, not a file)."""
+    try:
+        path = Path(text).expanduser()
+        if path.is_dir() or path.suffix.lower() == ".json":
+            return path
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, unencodable text, an unknown ~user
+        raise InvalidInput("that is not a usable file name") from None
+    raise InvalidInput("give a folder that exists or a file name ending in .json, e.g. /export ~/mine.json")
 
 
 async def chat(settings: Settings, user: str) -> int:
     key = UserKey.cli(user)
-    async with open_hub(settings=settings) as hub:
-        agent = Agent(settings)
-        logs.cap_library_loggers()  # the LLM's HTTP clients log whole requests at DEBUG
-        try:
-            await TerminalChat(hub.scoped(key), ask_stdin, print, Path.cwd(), agent).run()
-        finally:
-            await agent.close()  # lets the last fact extraction finish before the hub closes
+    enable_line_editing()
+    print(f"(data dir: {settings.data_dir.absolute()})")
+    with terminal_restored():
+        async with open_hub(settings=settings) as hub:
+            agent = Agent(settings)
+            logs.cap_library_loggers()  # the LLM's HTTP clients log whole requests at DEBUG
+            try:
+                exports = storage.exports_dir(settings.data_dir, key)
+                await TerminalChat(hub.scoped(key), ask_stdin, print, exports, agent).run()
+            finally:
+                await agent.close()  # lets the last fact extraction finish before the hub closes
     return 0
 
 

@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, logs, replies, visibility
+from core import commands, logs, metrics, replies, storage, visibility
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -38,8 +38,10 @@ __all__ = [
     "load_settings",
     "logs",
     "may_be_public",
+    "metrics",
     "open_hub",
     "open_shared_state",
     "replies",
+    "storage",
     "visibility",
 ]

@@ -20,6 +20,7 @@ import logging
 import unicodedata
 from dataclasses import dataclass, field
 
+from core import metrics
 from core.config import Settings
 from core.errors import InvalidInput
 from core.llm import ChatModel, LLMConfig, LLMUnavailable, Messages
@@ -117,6 +118,10 @@ class Agent:
 
     async def reply(self, memory: ScopedMemory, message: str, *, source: Source | None = None) -> AgentReply:
         """Answer ``message`` for the owner of ``memory``. Raises :class:`InvalidInput` on bad text."""
+        with metrics.observe(memory.key.platform, "message"):
+            return await self._reply(memory, message, source)
+
+    async def _reply(self, memory: ScopedMemory, message: str, source: Source | None) -> AgentReply:
         if not isinstance(message, str):
             raise InvalidInput("the message must be text")
         if self._chat is not None:

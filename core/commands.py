@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core import metrics
 from core.errors import InvalidInput
 from core.memory import Erased, ScopedMemory
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
@@ -52,6 +53,7 @@ class ExportFile:
     memory_ids: tuple[str, ...] = ()  # what the file quotes, to delete it when one is forgotten
 
 
+@metrics.measured("remember")
 async def remember(memory: ScopedMemory, text: str, source: Source | None = None) -> list[MemoryRecord]:
     """Store ``text`` as given. Raises :class:`InvalidInput` (with a message for the person) on bad text."""
     if not isinstance(text, str) or not text.strip():
@@ -59,6 +61,7 @@ async def remember(memory: ScopedMemory, text: str, source: Source | None = None
     return await memory.add(text, source=source)
 
 
+@metrics.measured("recall")
 async def recall(
     memory: ScopedMemory, query: str | None = None, *, page: int = 1, page_size: int = PAGE_SIZE
 ) -> Recalled:
@@ -73,6 +76,7 @@ async def recall(
     return Recalled(None, everything[start : start + page_size], len(everything), page, pages)
 
 
+@metrics.measured("plan_forget")
 async def plan_forget(memory: ScopedMemory, argument: str | None = None) -> ForgetPlan:
     """What ``/forget [argument]`` would remove: everything, one memory by id, or by search text."""
     argument = (argument or "").strip()
@@ -92,24 +96,37 @@ async def plan_forget(memory: ScopedMemory, argument: str | None = None) -> Forg
     return ForgetPlan("choose", len(matches), matches)
 
 
+@metrics.measured("forget_one")
 async def forget_one(memory: ScopedMemory, memory_id: str) -> bool:
-    return await memory.delete(memory_id)
+    deleted = await memory.delete(memory_id)
+    metrics.erased(memory, "one", int(deleted))
+    return deleted
 
 
+@metrics.measured("forget_everything")
 async def forget_everything(memory: ScopedMemory) -> int:
-    return await memory.delete_all()
+    erased = await memory.delete_all()
+    metrics.erased(memory, "everything", erased)
+    return erased
 
 
+@metrics.measured("forget_one")
 async def erase_one(memory: ScopedMemory, memory_id: str) -> Erased:
     """Forget one memory; the result names the posts that quoted it, for the adapter to delete."""
-    return await memory.erase_one(memory_id)
+    erased = await memory.erase_one(memory_id)
+    metrics.erased(memory, "one", erased.count)
+    return erased
 
 
+@metrics.measured("forget_everything")
 async def erase_everything(memory: ScopedMemory) -> Erased:
     """Forget everything; the result names every post that quoted a memory, for the adapter to delete."""
-    return await memory.erase_everything()
+    erased = await memory.erase_everything()
+    metrics.erased(memory, "everything", erased.count)
+    return erased
 
 
+@metrics.measured("export")
 async def export(memory: ScopedMemory) -> ExportFile:
     document = await memory.export()
     stamp = utc_now().strftime("%Y%m%d-%H%M%S")

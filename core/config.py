@@ -10,6 +10,7 @@ logging or a database on. Code still overrides settings by field name through :f
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,14 @@ class ConfigError(CubbyError):
     """The configuration is incomplete or contradictory; the message says what to set."""
 
 
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/cubby``, or ``~/.local/share/cubby`` without it: the same folder whichever
+    directory a command runs from, so the bots and the operator commands find the same store."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "cubby"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -33,7 +42,7 @@ class Settings(BaseSettings):
     )
 
     # Storage
-    data_dir: Path = Field(Path("cubby-data"), alias="CUBBY_DATA_DIR")
+    data_dir: Path = Field(default_factory=default_data_dir, alias="CUBBY_DATA_DIR")
     backend: Literal["embedded", "postgres", "hosted"] = Field("embedded", alias="CUBBY_BACKEND")
     database_url: SecretStr | None = Field(None, alias="CUBBY_DATABASE_URL")
     # Seals Slack bot tokens in the shared store; without it, a key file in the data dir is used.
@@ -76,6 +85,8 @@ class Settings(BaseSettings):
 
     # Operations
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="CUBBY_LOG_LEVEL")
+    # /healthz, /readyz and /metrics on their own port (any mode); unset: no such port
+    health_port: int | None = Field(None, alias="CUBBY_HEALTH_PORT", ge=1, le=65535)
 
     @model_validator(mode="after")
     def _backend_has_what_it_needs(self) -> Settings:

@@ -46,6 +46,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for name in _OUTSIDE_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # so no developer .env is read
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # the default data dir, per test
 
 
 def pytest_configure(config: pytest.Config) -> None:

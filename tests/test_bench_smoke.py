@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from bench.perf.workload import FreshTexts, search_workload
 from core import UserKey, load_settings
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import import_mem0
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TINY = [
     "--users=30,60",
@@ -200,3 +204,15 @@ def test_the_baseline_uses_the_defaults_of_mem0s_qdrant_config(tmp_path: Path) -
     ours = StockQdrantConfig(path="/nonexistent")
     assert set(StockQdrantConfig.model_fields) <= set(QdrantConfig.model_fields)
     assert (ours.collection_name, ours.on_disk, ours.client) == (stock.collection_name, stock.on_disk, None)
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="not a git clone")
+def test_the_benchmarks_default_scratch_space_is_git_ignored_inside_the_repository() -> None:
+    from bench import SCRATCH
+
+    for default in (SCRATCH / "run", recall.DEFAULT_DATA_DIR):
+        assert default.is_relative_to(ROOT)
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", str(default / "memories.sqlite3")], cwd=ROOT, check=False
+        )
+        assert ignored.returncode == 0, f"{default} is not git-ignored"

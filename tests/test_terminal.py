@@ -145,3 +145,34 @@ async def test_an_odd_answer_to_which_one_cancels_instead_of_crashing(
 async def test_an_unknown_command_is_not_echoed_with_control_characters(hub: Hub, tmp_path: Path) -> None:
     script = await run_chat(hub, tmp_path, "alice", ["/\x1b[31mred"])
     assert "\x1b" not in script.transcript and "I don't know /?[31mred" in script.transcript
+
+
+async def test_export_to_a_path_the_person_gives_and_never_through_a_planted_symlink(
+    hub: Hub, tmp_path: Path
+) -> None:
+    chosen = tmp_path / "mine.json"
+    planted = tmp_path / "planted.json"
+    planted.symlink_to(tmp_path / "elsewhere.json")
+    script = await run_chat(hub, tmp_path, "alice", ["/remember I am vegetarian", f"/export {chosen}",
+                                                     f"/export {planted}"])  # fmt: skip
+    assert f"Wrote 1 memories to {chosen}" in script.transcript
+    assert chosen.stat().st_mode & 0o777 == 0o600
+    assert "already exists" in script.said[-1] and not (tmp_path / "elsewhere.json").exists()
+
+
+async def test_forgetting_everything_also_deletes_the_exports_in_the_data_dir(
+    hub: Hub, tmp_path: Path
+) -> None:
+    lines = ["/remember I am vegetarian", "/export", "/export", "/forget", "yes"]
+    script = await run_chat(hub, tmp_path, "alice", lines)
+    assert "I also deleted 2 export file(s)" in script.said[-1]
+    assert list((tmp_path / "exports").iterdir()) == []
+
+
+@pytest.mark.parametrize("argument", ["my memories", "bad\x00name.json", "/no/such/folder/x.json"])
+async def test_an_export_destination_that_is_not_usable_is_refused_and_writes_nothing(
+    hub: Hub, tmp_path: Path, argument: str
+) -> None:
+    script = await run_chat(hub, tmp_path, "alice", ["/remember I am vegetarian", f"/export {argument}"])
+    assert script.said[-1].startswith("Sorry, I can't do that:")
+    assert not (tmp_path / "exports").exists() and not (tmp_path / "my memories").exists()

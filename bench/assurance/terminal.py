@@ -45,6 +45,9 @@ class TerminalDriver:
             return text if not text.lstrip().startswith("/") else text.lstrip().lstrip("/")
         if command == "/unknown":
             return f"/{text.split(' ')[0][:20] or 'x'}zz {text}"
+        if command == "/export" and text.strip():
+            # `/export <path>` writes where the person says: keep fuzzed paths inside the scratch.
+            return f"{command} {self._scratch.name}/{text.strip()}"
         return f"{command} {text}"
 
     def _chat(self, name: str, inputs: FuzzInputs) -> TerminalChat:

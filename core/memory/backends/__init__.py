@@ -24,6 +24,7 @@ from core.memory.backends.protocol import Backend
 from core.memory.backends.threaded import ThreadedBackend
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
+from core.storage import private_dir
 
 _POSTGRES_PROVIDER = "cubby_postgres"
 
@@ -50,7 +51,7 @@ def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
     VectorStoreFactory.provider_to_class[_POSTGRES_PROVIDER] = (
         "core.memory.stores.postgres.PostgresVectorStore"
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)  # mem0 still keeps its config.json there
+    private_dir(settings.data_dir)  # mem0 still keeps its config.json there
     return _POSTGRES_PROVIDER, PostgresStoreConfig(
         collection_name=COLLECTION,
         connection_string=settings.database_url.get_secret_value(),

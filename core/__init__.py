@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, logs, metrics, replies, storage, visibility
+from core import commands, logs, metrics, replies, saved_messages, storage, visibility
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -8,6 +8,7 @@ from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUse
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub
 from core.records import MemoryRecord, Source
+from core.saved_messages import SeenMessage
 from core.shared_state import SharedState, open_shared_state
 from core.visibility import ReplyKind, may_be_public
 
@@ -30,6 +31,7 @@ __all__ = [
     "Recalled",
     "ReplyKind",
     "ScopedMemory",
+    "SeenMessage",
     "Settings",
     "SharedState",
     "Source",
@@ -42,6 +44,7 @@ __all__ = [
     "open_hub",
     "open_shared_state",
     "replies",
+    "saved_messages",
     "storage",
     "visibility",
 ]

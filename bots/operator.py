@@ -1,4 +1,5 @@
-"""Operator commands for data requests: ``cubby memories export|forget --user KEY``.
+"""Operator commands: ``cubby memories export|forget --user KEY`` for data requests, and
+``cubby memories reembed --model NAME`` to move the store to another embedding model.
 
 They open the same data dir as the running bots; the store's WAL mode makes that safe. They never
 create a store: pointed at a folder with no Cubby data, they say so and exit non-zero, instead of
@@ -8,13 +9,14 @@ DM posts Cubby made that quoted the memories, where a bot token is at hand (see
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from bots.operator_posts import delete_posts
-from core import InvalidInput, Settings, UserKey, open_hub, replies, storage
+from core import InvalidInput, Settings, UserKey, open_hub, reembed, replies, storage
 
 
 async def export_memories(settings: Settings, user: str, output: Path | None) -> int:
@@ -56,4 +58,32 @@ async def forget_memories(
     print(replies.forgotten(erased.count), file=sys.stderr)
     for line in (await delete_posts(settings, key, erased.posts)).lines():
         print(line, file=sys.stderr)
+    return 0
+
+
+async def reembed_store(
+    settings: Settings, model: str, *, assume_yes: bool, ask: Callable[[str], str] = input
+) -> int:
+    """Re-embed every vector of the store with ``model``, after the operator confirms that every bot
+    and worker on it is stopped (one still running the old model would mix the two)."""
+    storage.require_existing_store(settings)
+    if not assume_yes:
+        where = settings.data_dir if settings.backend == "embedded" else "the database"
+        question = (
+            f"Re-embed every memory in {where} with the {model!r} model? "
+            "Stop every Cubby bot and worker on it first. Type the model name: "
+        )
+        try:
+            answer = ask(question)
+        except EOFError:
+            raise InvalidInput("no confirmation (end of input); nothing was changed; use --yes") from None
+        if answer.strip() != model:
+            print("Not confirmed; nothing was changed.", file=sys.stderr)
+            return 1
+    done = await asyncio.to_thread(reembed, settings, model)
+    if done.rows == 0 and done.was == done.now:
+        print(f"The store already uses the {done.now!r} model; nothing was changed.", file=sys.stderr)
+    else:
+        print(f"Re-embedded {done.rows} rows from {done.was!r} to {done.now!r}.", file=sys.stderr)
+        print(f"Now run Cubby with CUBBY_EMBEDDING_MODEL={done.now}.", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey, MemoryFull
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub
+from core.memory.reembed import Reembedded, reembed
 from core.records import MemoryRecord, Source
 from core.saved_messages import SeenMessage
 from core.shared_state import SharedState, open_shared_state
@@ -29,6 +30,7 @@ __all__ = [
     "MemoryRecord",
     "PostRef",
     "Recalled",
+    "Reembedded",
     "ReplyKind",
     "ScopedMemory",
     "SeenMessage",
@@ -43,6 +45,7 @@ __all__ = [
     "metrics",
     "open_hub",
     "open_shared_state",
+    "reembed",
     "replies",
     "saved_messages",
     "storage",

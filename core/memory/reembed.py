@@ -26,7 +26,7 @@ import numpy as np
 from core.config import ConfigError, Settings
 from core.memory.mem0_setup import COLLECTION
 from core.memory.models import EmbeddingModel, embedding_model, model_by_id, shared_encoder
-from core.memory.stores.model_stamp import KEY, TABLE, stamped_model
+from core.memory.stores.model_stamp import KEY, TABLE, connect_postgres, stamped_model
 from core.storage import DATABASE_NAME, require_existing_store
 
 BATCH = 64
@@ -93,11 +93,10 @@ def _reembed_sqlite(path: Path, target: EmbeddingModel, encode: Encode) -> int:
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
 def _reembed_postgres(url: str, target: EmbeddingModel, encode: Encode) -> int:
-    import psycopg
     from psycopg import sql
 
     rows = 0
-    with psycopg.connect(url, connect_timeout=10) as connection, connection.transaction():
+    with connect_postgres(url) as connection, connection.transaction():
         for table in (COLLECTION, f"{COLLECTION}_entities"):
             found_table = connection.execute("SELECT to_regclass(%s)", (table,)).fetchone()
             if found_table is None or found_table[0] is None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import ConfigError, Settings
+from core.errors import BackendUnavailable
 from core.memory.models import DEFAULT_MODEL, MODELS, EmbeddingModel, embedding_model, model_by_id
 
 TABLE = "cubby_store_meta"
@@ -85,15 +86,23 @@ def set_sqlite_stamp(path: Path, model: EmbeddingModel) -> None:
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
-def _postgres(url: str) -> Any:
+def connect_postgres(url: str) -> Any:
     import psycopg
 
-    return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    from core.memory.stores.postgres import describe_database
+
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="cubby")
+    except Exception as error:  # the message may hold the URL's password: name the type only
+        raise BackendUnavailable(
+            f"cannot connect to PostgreSQL at {describe_database(url)} "
+            f"({type(error).__name__}); check CUBBY_DATABASE_URL and that the server is running"
+        ) from None
 
 
 def postgres_stamp(url: str, vectors_table: str, wanted: EmbeddingModel) -> str:
     """The model id the PostgreSQL store is stamped with, stamping it first if it is not."""
-    with _postgres(url) as connection:
+    with connect_postgres(url) as connection:
         connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key text PRIMARY KEY, value text NOT NULL)")
         row = connection.execute(f"SELECT value FROM {TABLE} WHERE key = %s", (KEY,)).fetchone()
         if row is None:
@@ -110,7 +119,7 @@ def postgres_stamp(url: str, vectors_table: str, wanted: EmbeddingModel) -> str:
 
 
 def set_postgres_stamp(url: str, model: EmbeddingModel) -> None:
-    with _postgres(url) as connection:
+    with connect_postgres(url) as connection:
         connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key text PRIMARY KEY, value text NOT NULL)")
         connection.execute(
             f"INSERT INTO {TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",

@@ -4,6 +4,8 @@ and a failure part-way leaves the store exactly as it was. On every backend."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,8 @@ from bots import operator
 from core import ConfigError, InvalidInput, Settings, Source, UserKey, open_hub, reembed
 from core.memory import models
 from core.memory import reembed as reembed_module
+from core.memory.stores.model_stamp import stamped_model
+from core.storage import DATABASE_NAME
 
 pytestmark = pytest.mark.every_backend
 
@@ -117,3 +121,28 @@ def test_the_hosted_platform_has_nothing_to_reembed(settings: Settings) -> None:
     hosted = settings.model_copy(update={"backend": "hosted"})
     with pytest.raises(ConfigError, match="hosted platform embeds memories itself"):
         reembed(hosted, "multilingual")
+
+
+async def test_a_store_in_a_layout_it_does_not_know_is_refused_and_keeps_its_stamp(
+    settings: Settings, backend: str
+) -> None:
+    await seed(settings)
+    rename = "ALTER TABLE {} RENAME TO sealed_memories"
+    if backend == "postgres":
+        import psycopg
+
+        assert settings.database_url is not None
+        with psycopg.connect(settings.database_url.get_secret_value(), autocommit=True) as connection:
+            connection.execute(rename.format("memories"))
+        location = settings.database_url.get_secret_value()
+    else:
+        connection = sqlite3.connect(settings.data_dir / DATABASE_NAME)
+        connection.execute(rename.format("vec_memories"))
+        connection.commit()
+        connection.close()
+        location = str(settings.data_dir / DATABASE_NAME)
+
+    with pytest.raises(ConfigError, match="layout this re-embedding knows"):
+        reembed(settings, "multilingual")
+
+    assert stamped_model(settings, location, "memories") == models.MODELS["minilm"].model_id

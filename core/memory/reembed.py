@@ -30,6 +30,12 @@ from core.memory.stores.model_stamp import KEY, TABLE, connect_postgres, stamped
 from core.storage import DATABASE_NAME, require_existing_store
 
 BATCH = 64
+
+
+def _unknown_layout() -> ConfigError:
+    return ConfigError("this store does not keep its vectors in the layout this re-embedding knows")
+
+
 Encode = Callable[[list[str]], np.ndarray]
 
 
@@ -74,6 +80,8 @@ def _reembed_sqlite(path: Path, target: EmbeddingModel, encode: Encode) -> int:
                 exists = connection.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
                 ).fetchone()
+                if not exists and table == f"vec_{COLLECTION}":
+                    raise _unknown_layout()  # never restamp vectors this code did not rewrite
                 if not exists:
                     continue
                 found = connection.execute(f'SELECT id, payload FROM "{table}"').fetchall()
@@ -99,6 +107,8 @@ def _reembed_postgres(url: str, target: EmbeddingModel, encode: Encode) -> int:
     with connect_postgres(url) as connection, connection.transaction():
         for table in (COLLECTION, f"{COLLECTION}_entities"):
             found_table = connection.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+            if (found_table is None or found_table[0] is None) and table == COLLECTION:
+                raise _unknown_layout()  # never restamp vectors this code did not rewrite
             if found_table is None or found_table[0] is None:
                 continue
             name = sql.Identifier(table)
@@ -124,10 +134,10 @@ def reembed(settings: Settings, model: str) -> Reembedded:
     require_existing_store(settings)
     if settings.backend == "postgres":
         assert settings.database_url is not None  # Settings refuses postgres without it
-        location, vectors_table = settings.database_url.get_secret_value(), COLLECTION
+        location = settings.database_url.get_secret_value()
     else:
-        location, vectors_table = str(settings.data_dir / DATABASE_NAME), f"vec_{COLLECTION}"
-    stamped = stamped_model(settings, location, vectors_table)  # stamps a store from before stamps
+        location = str(settings.data_dir / DATABASE_NAME)
+    stamped = stamped_model(settings, location, COLLECTION)  # stamps a store from before stamps
     was = model_by_id(stamped)
     if was is None:
         raise ConfigError(f"the store was embedded with {stamped!r}, a model this Cubby does not know")

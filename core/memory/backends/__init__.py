@@ -61,12 +61,11 @@ def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
 
 
 def store_location(settings: Settings, store: tuple[str, Any]) -> tuple[str, str]:
-    """(the SQLite path or PostgreSQL URL, the vectors' table) of a store from :func:`embedded_store`
-    or :func:`postgres_store`."""
+    """(the SQLite path or PostgreSQL URL, the collection) of a store from :func:`embedded_store` or
+    :func:`postgres_store`."""
     config = store[1]
-    if settings.backend == "postgres":
-        return config.connection_string, COLLECTION
-    return config.path, f"vec_{COLLECTION}"
+    location = config.connection_string if settings.backend == "postgres" else config.path
+    return location, COLLECTION
 
 
 async def open_backend(settings: Settings) -> Backend:

@@ -55,19 +55,21 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def sqlite_stamp(path: Path, vectors_table: str, wanted: EmbeddingModel) -> str:
+def _sqlite_has_rows(connection: sqlite3.Connection, table: str) -> bool:
+    exists = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    if exists.fetchone() is None:
+        return False
+    return connection.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone() is not None
+
+
+def sqlite_stamp(path: Path, vectors_tables: tuple[str, ...], wanted: EmbeddingModel) -> str:
     """The model id the SQLite store at ``path`` is stamped with, stamping it first if it is not."""
     connection = _sqlite(path)
     try:
         connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = connection.execute(f"SELECT value FROM {TABLE} WHERE key = ?", (KEY,)).fetchone()
         if row is None:
-            exists = connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (vectors_table,)
-            ).fetchone()
-            has_vectors = bool(exists) and bool(
-                connection.execute(f'SELECT 1 FROM "{vectors_table}" LIMIT 1').fetchone()
-            )
+            has_vectors = any(_sqlite_has_rows(connection, table) for table in vectors_tables)
             stamp = _first_stamp(has_vectors, wanted)
             connection.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?)", (KEY, stamp))
             row = connection.execute(f"SELECT value FROM {TABLE} WHERE key = ?", (KEY,)).fetchone()
@@ -100,16 +102,20 @@ def connect_postgres(url: str) -> Any:
         ) from None
 
 
-def postgres_stamp(url: str, vectors_table: str, wanted: EmbeddingModel) -> str:
+def _postgres_has_rows(connection: Any, table: str) -> bool:
+    (regclass,) = connection.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    if regclass is None:
+        return False
+    return connection.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone() is not None
+
+
+def postgres_stamp(url: str, vectors_tables: tuple[str, ...], wanted: EmbeddingModel) -> str:
     """The model id the PostgreSQL store is stamped with, stamping it first if it is not."""
     with connect_postgres(url) as connection:
         connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key text PRIMARY KEY, value text NOT NULL)")
         row = connection.execute(f"SELECT value FROM {TABLE} WHERE key = %s", (KEY,)).fetchone()
         if row is None:
-            (regclass,) = connection.execute("SELECT to_regclass(%s)", (vectors_table,)).fetchone()
-            has_vectors = regclass is not None and bool(
-                connection.execute(f'SELECT 1 FROM "{vectors_table}" LIMIT 1').fetchone()
-            )
+            has_vectors = any(_postgres_has_rows(connection, table) for table in vectors_tables)
             stamp = _first_stamp(has_vectors, wanted)
             connection.execute(
                 f"INSERT INTO {TABLE} VALUES (%s, %s) ON CONFLICT (key) DO NOTHING", (KEY, stamp)
@@ -128,25 +134,24 @@ def set_postgres_stamp(url: str, model: EmbeddingModel) -> None:
 
 
 # -- the check -----------------------------------------------------------------------------------
-def stamped_model(settings: Settings, location: str, vectors_table: str) -> str:
+def _vectors_tables(settings: Settings, collection: str) -> tuple[str, ...]:
+    """Where a store of either layout keeps the vectors: rows in clear, or sealed rows."""
+    clear = collection if settings.backend == "postgres" else f"vec_{collection}"
+    return clear, f"sealed_{collection}"
+
+
+def stamped_model(settings: Settings, location: str, collection: str) -> str:
     """The model id of the store at ``location`` (a SQLite path or a PostgreSQL URL)."""
     wanted = embedding_model(settings.embedding_model)
+    tables = _vectors_tables(settings, collection)
     if settings.backend == "postgres":
-        return postgres_stamp(location, vectors_table, wanted)
-    return sqlite_stamp(Path(location), vectors_table, wanted)
+        return postgres_stamp(location, tables, wanted)
+    return sqlite_stamp(Path(location), tables, wanted)
 
 
-def require_model(settings: Settings, location: str, vectors_table: str) -> None:
+def require_model(settings: Settings, location: str, collection: str) -> None:
     """Refuse, with what to do, a store made with another model than ``CUBBY_EMBEDDING_MODEL``."""
     wanted = embedding_model(settings.embedding_model)
-    stamped = stamped_model(settings, location, vectors_table)
+    stamped = stamped_model(settings, location, collection)
     if stamped != wanted.model_id:
         raise _refusal(stamped, wanted)
-
-
-def restamp(settings: Settings, location: str, model: EmbeddingModel) -> None:
-    """Record that the store's vectors are now ``model``'s (after a re-embedding)."""
-    if settings.backend == "postgres":
-        set_postgres_stamp(location, model)
-    else:
-        set_sqlite_stamp(Path(location), model)

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("cubby-data"), alias="CUBBY_DATA_DIR")
     backend: Literal["embedded", "postgres", "hosted"] = Field("embedded", alias="CUBBY_BACKEND")
     database_url: SecretStr | None = Field(None, alias="CUBBY_DATABASE_URL")
+    # Wraps every person's data key; without either, the embedded store keeps one in the data dir.
+    master_key: SecretStr | None = Field(None, alias="CUBBY_MASTER_KEY")
+    master_key_file: Path | None = Field(None, alias="CUBBY_MASTER_KEY_FILE")
 
     # Limits (per person)
     max_memory_chars: int = Field(2000, alias="CUBBY_MAX_MEMORY_CHARS", ge=10, le=20_000)

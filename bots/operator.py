@@ -12,6 +12,9 @@ from pathlib import Path
 
 from core import Settings, UserKey, open_hub, replies
 
+# How long ``forget`` waits for another process's reader before it reports the erasure unflushed.
+FLUSH_WAIT_SECONDS = 30.0
+
 
 async def export_memories(settings: Settings, user: str, output: Path | None) -> int:
     key = UserKey.parse(user)
@@ -44,5 +47,15 @@ async def forget_memories(
                 print("Not confirmed; nothing was erased.", file=sys.stderr)
                 return 1
         erased = await memory.delete_all()
+        flushed = await hub.settle_erasure(FLUSH_WAIT_SECONDS)
     print(replies.forgotten(erased), file=sys.stderr)
+    if not flushed:
+        print(
+            f"ERROR: the erasure is not flushed: another process has held a read open for over "
+            f"{FLUSH_WAIT_SECONDS:.0f} s. The key is destroyed, so nothing of {key} can be read; old "
+            "page images stay in the WAL until that reader ends. The next Cubby process to open the "
+            "data dir completes the flush; run this command again to wait for it.",
+            file=sys.stderr,
+        )
+        return 2
     return 0

@@ -53,7 +53,10 @@ def test_a_session_writes_only_inside_the_data_dir_and_sends_no_telemetry(tmp_pa
     assert list(home.rglob("*")) == []
     assert list(scratch.rglob("*")) == []
     assert Path("/tmp/qdrant").exists() == qdrant_default_existed
-    assert {p.relative_to(data).parts[0] for p in data.rglob("*")} <= {"memories.sqlite3", "mem0"}
+    written = {p.relative_to(data).parts[0] for p in data.rglob("*")}
+    assert written <= {"memories.sqlite3", "keys.sqlite3", "master.key", "mem0"}
+    for name in written - {"mem0"}:
+        assert (data / name).stat().st_mode & 0o777 == 0o600, name
 
 
 async def test_memory_text_never_appears_in_any_log_line(hub: Hub, every_log_record) -> None:

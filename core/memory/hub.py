@@ -18,6 +18,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
+from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.embed_queue import EmbedQueue
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
@@ -91,6 +93,12 @@ class Hub:
             except InvalidUserKey:
                 log.error("a stored row has a non-canonical user key; skipped")
         return keys
+
+    async def settle_erasure(self, timeout_seconds: float) -> bool:
+        """Wait until every erasure is flushed to disk (another process's reader can hold that up);
+        False if one is still pending after ``timeout_seconds``. For the operator command."""
+        settle = getattr(self._backend, "settle", None)
+        return True if settle is None else bool(await self._run(settle, timeout_seconds))
 
     async def _call(self, function: Callable[..., Any], *args: Any, extraction: bool = False) -> Any:
         """Await an async backend's method (network I/O, e.g. the hosted platform) on the loop; run a
@@ -182,6 +190,7 @@ class ScopedMemory:
             raise ConfigError("fact extraction needs an LLM; set OPENAI_API_KEY")
         metadata: dict[str, Any] = {"source": (source or Source("unknown")).to_dict()}
         metadata["source"].setdefault("at", utc_now().isoformat())
+        metadata[BEGAN_AT] = time.time()  # the forget barrier: a forget after this point wins
         if not extract:
             await self._hub._embed_ahead([m["content"] for m in messages])
         return await self._hub._run(

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from core.config import ConfigError, Settings
 from core.memory.backends.hosted import HostedBackend, open_hosted_backend
 from core.memory.backends.mem0 import Mem0Backend
+from core.memory.crypto import Keyring, load_master_key
+from core.memory.crypto.key_table import SQLiteKeyTable
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
 
@@ -55,13 +57,30 @@ def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
     )
 
 
+KEYS_FILE = "keys.sqlite3"
+
+
+def open_keyring(settings: Settings) -> Keyring:
+    """The person keys of the configured backend: ``<data dir>/keys.sqlite3`` for the embedded store,
+    the ``cubby_keys`` table on PostgreSQL."""
+    master = load_master_key(settings)
+    if settings.backend == "postgres":
+        from core.memory.stores.postgres_keys import PostgresKeyTable
+
+        assert settings.database_url is not None
+        return Keyring(PostgresKeyTable(settings.database_url.get_secret_value()), master)
+    return Keyring(SQLiteKeyTable(settings.data_dir / KEYS_FILE), master)
+
+
 async def open_backend(settings: Settings) -> Backend:
     if settings.backend == "hosted":
         return await open_hosted_backend(settings)
     store = postgres_store(settings) if settings.backend == "postgres" else embedded_store(settings)
+    keyring = await asyncio.to_thread(open_keyring, settings)
     memory = await asyncio.to_thread(build_memory, settings, store)
     return Mem0Backend(
         memory,
+        keyring=keyring,
         max_memories_per_user=settings.max_memories_per_user,
         search_threshold=settings.search_threshold,
     )

@@ -27,6 +27,7 @@ from typing import Any
 from core.config import ConfigError, Settings
 from core.errors import BackendUnavailable, MemoryFull
 from core.memory.backends.mem0 import owned_records
+from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.mem0_setup import import_mem0
 from core.records import MemoryRecord
 
@@ -123,6 +124,7 @@ class HostedBackend:
     ) -> list[MemoryRecord]:
         if await self.count(user) + (0 if infer else len(messages)) > self.max_memories_per_user:
             raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
+        metadata = {k: v for k, v in metadata.items() if k != BEGAN_AT}
         result = await self.client.add(messages, user_id=user, metadata=metadata, infer=infer)
         # Verbatim adds are stored synchronously and listed; extraction is queued on the platform
         # (an event id, no memories yet), so it returns nothing here.

@@ -36,7 +36,7 @@ from bench.perf.corpus import Corpus, Pool, build_pool
 from bench.perf.install import measure_install
 from bench.perf.latency import recall_latencies, store_latencies, warm_up
 from bench.perf.load import run_load
-from bench.perf.seed import STORE_FILE, open_store, real_payload_keys, seed
+from bench.perf.seed import STORE_FILE, close_store, open_store, real_payload_keys, seed
 from bench.perf.stats import cpu_count, peak_rss_mb, progress_bar, rss_mb, sqlite_bytes, summary
 from bench.perf.workload import FreshTexts, search_workload
 from core import Settings, load_settings, open_hub
@@ -121,7 +121,7 @@ class Bench:
                 if people == self.o.baseline_users:
                     asyncio.run(self.cubby_at_baseline_size(point))
         finally:
-            store.close()
+            close_store(store)
         ten_k = next((p for p in self.result["store"] if p["people"] == 10_000), None)
         for point in self.result["store"]:
             point["p50_vs_10k"] = (

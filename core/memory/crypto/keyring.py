@@ -97,14 +97,17 @@ class Keyring:
     def _unwrap(self, row: WrappedRow) -> PersonKey:
         return PersonKey(row[0], row[1], AESGCM(self._unwrap_secret(row, self.master)))
 
+    def _new_row(self, user: str) -> WrappedRow:
+        key_id = secrets.randbits(62) + 1
+        secret = AESGCM.generate_key(bit_length=256)
+        return (user, key_id, self.master.fingerprint, self._wrap(self.master, user, key_id, secret))
+
     def _ensure_row(self, user: str) -> WrappedRow:
         row = self.table.get(user)
         if row is None:
-            key_id = secrets.randbits(62) + 1
-            secret = AESGCM.generate_key(bit_length=256)
-            wrapped = self._wrap(self.master, user, key_id, secret)
-            row = self.table.insert_if_absent((user, key_id, self.master.fingerprint, wrapped))
-            self.created += row[1] == key_id and user != _TOMBSTONE_OWNER
+            new = self._new_row(user)
+            row = self.table.insert_if_absent(new)
+            self.created += row[1] == new[1] and user != _TOMBSTONE_OWNER
         return row
 
     # -- person keys -----------------------------------------------------------------------------
@@ -115,6 +118,12 @@ class Keyring:
 
     def ensure(self, user: str) -> PersonKey:
         return self._unwrap(self._ensure_row(user))
+
+    def ensure_many(self, users: list[str]) -> None:
+        """Create keys for those of ``users`` who have none, in one transaction (bulk loading)."""
+        missing = [user for user in dict.fromkeys(users) if self.table.get(user) is None]
+        self.table.insert_many_if_absent([self._new_row(user) for user in missing])
+        self.created += len(missing)
 
     def for_write(self, user: str) -> PersonKey:
         """The key a write on this thread must seal with: the one pinned when the write began, or

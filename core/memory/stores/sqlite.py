@@ -18,18 +18,15 @@ Discord worker, an operator command) can share it, and deleted rows are overwrit
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel
 
 from core.memory.crypto.key_table import checkpoint_truncate
@@ -37,6 +34,7 @@ from core.memory.crypto.keyring import Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
+from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
@@ -47,15 +45,6 @@ class SQLiteStoreConfig(BaseModel):
     collection_name: str
     path: str
     embedding_model_dims: int
-
-
-@dataclass(slots=True)
-class StoredVector:
-    """A row as mem0 expects it back: ``.id``, ``.score`` (higher is closer) and ``.payload``."""
-
-    id: str
-    score: float | None
-    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -73,9 +62,6 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA secure_delete=ON")
     connection.execute("PRAGMA busy_timeout=30000")
     return connection
-
-
-Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
 
 
 class SQLiteVectorStore:
@@ -152,7 +138,7 @@ class SQLiteVectorStore:
             f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ?",
             (user, key.key_id),
         )
-        return key, [(id_, at, self._open(key, id_, at, sealed)) for id_, at, sealed in rows], predicate
+        return key, open_rows(key, self.collection_name, rows), predicate
 
     # -- collections -----------------------------------------------------------------------------
     def create_col(self, name: str, vector_size: int, distance: str = "cosine") -> None:
@@ -254,25 +240,9 @@ class SQLiteVectorStore:
         self, query: str, vectors: Any, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
         key, rows, predicate = self._user_rows(filters)
-        if key is None or not rows or top_k <= 0:
+        if key is None:
             return []
-        dims = self.embedding_model_dims
-        probe = np.asarray(vectors, dtype=np.float32).reshape(-1)
-        norm = float(np.linalg.norm(probe))
-        if probe.shape[0] != dims or not math.isfinite(norm) or norm == 0.0:
-            raise ValueError(f"query vectors must have {dims} finite, non-zero components")
-        matrix = np.frombuffer(b"".join(vector_of(row[2], dims) for row in rows), dtype=np.int8)
-        matrix = matrix.reshape(len(rows), dims).astype(np.float32)
-        scores = (matrix @ (probe / norm)) / np.linalg.norm(matrix, axis=1)
-        hits: list[StoredVector] = []
-        # Payloads are parsed best-first and only until top_k rows pass every filter.
-        for index in np.argsort(-scores, kind="stable"):
-            payload = self._payload(key, rows[index])
-            if predicate(payload):
-                hits.append(StoredVector(rows[index][0], float(scores[index]), payload))
-                if len(hits) == top_k:
-                    break
-        return hits
+        return ranked(key, rows, vectors, self.embedding_model_dims, top_k, predicate)
 
     def search_batch(
         self,
@@ -288,10 +258,7 @@ class SQLiteVectorStore:
 
     def _matching(self, filters: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
         key, rows, predicate = self._user_rows(filters)
-        if key is None:
-            return []
-        payloads = ((row[0], self._payload(key, row)) for row in rows)
-        return [(id_, payload) for id_, payload in payloads if predicate(payload)]
+        return [] if key is None else matching(key, rows, self.embedding_model_dims, predicate)
 
     def keyword_search(
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
@@ -306,10 +273,7 @@ class SQLiteVectorStore:
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None
     ) -> list[list[StoredVector]]:
         """One user's rows that pass ``filters``, oldest first."""
-        listed = [StoredVector(id_, None, payload) for id_, payload in self._matching(filters)]
-        limit = len(listed) if top_k is None else max(int(top_k), 0)
-        listed.sort(key=lambda row: (str(row.payload.get("created_at", "")), row.id))
-        return [listed[:limit]]
+        return [oldest_first(self._matching(filters), top_k)]
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:

@@ -41,7 +41,7 @@ NONCE_BYTES = 12
 # backends take it out before anything is stored.
 BEGAN_AT = "_cubby_began_at"
 TOMBSTONE_DAYS = 1.0
-_TOMBSTONE_OWNER = "\x00tombstones"  # no user key can start with NUL
+TOMBSTONE_OWNER = "#tombstones"  # no user key starts with "#" (see core.keys)
 
 
 class KeyUnavailable(RuntimeError):
@@ -74,7 +74,7 @@ class Keyring:
         self.created = 0
         self.destroyed = 0
         # The HMAC key of tombstones is kept like a person's key, so rotation re-wraps it too.
-        self._tombstone_secret = self._unwrap_secret(self._ensure_row(_TOMBSTONE_OWNER), master)
+        self._tombstone_secret = self._unwrap_secret(self._ensure_row(TOMBSTONE_OWNER), master)
 
     # -- wrapping --------------------------------------------------------------------------------
     def _wrap(self, master: MasterKey, user: str, key_id: int, secret: bytes) -> bytes:
@@ -107,7 +107,7 @@ class Keyring:
         if row is None:
             new = self._new_row(user)
             row = self.table.insert_if_absent(new)
-            self.created += row[1] == new[1] and user != _TOMBSTONE_OWNER
+            self.created += row[1] == new[1] and user != TOMBSTONE_OWNER
         return row
 
     # -- person keys -----------------------------------------------------------------------------
@@ -183,7 +183,7 @@ class Keyring:
         self.table.replace_all(rewrapped)
         self.master = new_master
         self.table.checkpoint()
-        return sum(1 for row in rewrapped if row[0] != _TOMBSTONE_OWNER)
+        return sum(1 for row in rewrapped if row[0] != TOMBSTONE_OWNER)
 
     def close(self) -> None:
         self.table.close()

@@ -26,32 +26,19 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from core.errors import BackendUnavailable
-from core.memory.crypto.keyring import Keyring, PersonKey
+from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
-from core.memory.stores.postgres_keys import KEY_ROW_LOCK
+from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, check_reachable
 from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
 
 log = logging.getLogger(__name__)
 
 _COLLECTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,55}")
 _SCHEMA_LOCK = 0x637562_6279  # "cubby": serialises schema creation across processes
-_CONNECT_TIMEOUT_SECONDS = 10
-
-
-def describe_database(url: str) -> str:
-    """``host:port/dbname`` of a connection string, never its password."""
-    try:
-        parts = conninfo_to_dict(url)
-    except Exception:
-        return "the configured database (CUBBY_DATABASE_URL could not be parsed)"
-    host = parts.get("host") or parts.get("hostaddr") or "localhost"
-    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or parts.get('user') or ''}"
 
 
 def _uuid(value: object) -> str | None:
@@ -74,20 +61,17 @@ class PostgresVectorStore:
     ) -> None:
         if not _COLLECTION_NAME.fullmatch(collection_name):
             raise ValueError("collection names are lowercase letters, digits and underscores")
-        options = {"connect_timeout": _CONNECT_TIMEOUT_SECONDS, "application_name": "cubby"}
-        try:
-            # One plain connection first: a pool would keep retrying a refused connection until
-            # its timeout, where this fails at once with the reason.
-            psycopg.connect(connection_string, **options).close()
-        except Exception as error:
-            raise BackendUnavailable(
-                f"cannot connect to PostgreSQL at {describe_database(connection_string)} "
-                f"({type(error).__name__}); check CUBBY_DATABASE_URL and that the server is running"
-            ) from None
+        options = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "cubby"}
+        check_reachable(connection_string)
         self.collection_name = collection_name
         self.embedding_model_dims = embedding_model_dims
         self.connection_pool = ConnectionPool(
-            connection_string, min_size=1, max_size=2, kwargs=options, name=f"cubby-{collection_name}"
+            connection_string,
+            min_size=1,
+            max_size=2,
+            kwargs=options,
+            name=f"cubby-{collection_name}",
+            open=True,
         )
         self._table = sql.Identifier(f"sealed_{collection_name}")
         self._keyring = keyring
@@ -147,7 +131,12 @@ class PostgresVectorStore:
     @staticmethod
     def _owner(payload: Mapping[str, Any] | None) -> str:
         owner = (payload or {}).get("user_id")
-        if not isinstance(owner, str) or not owner or owner == "*" or owner != owner.strip():
+        if (
+            not isinstance(owner, str)
+            or not owner
+            or owner in ("*", TOMBSTONE_OWNER)
+            or owner != owner.strip()
+        ):
             raise ValueError("every stored row belongs to exactly one user_id")
         return owner
 

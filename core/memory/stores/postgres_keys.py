@@ -13,10 +13,13 @@ import time
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
+from core.errors import BackendUnavailable
 from core.memory.crypto.key_table import WrappedRow
 
+CONNECT_TIMEOUT_SECONDS = 10
 KEYS = "cubby_keys"
 KEY_ROW_LOCK = f"SELECT 1 FROM {KEYS} WHERE user_id = %s AND key_id = %s FOR KEY SHARE"
 _SCHEMA_LOCK = 0x637562_6B79  # serialises schema creation across processes
@@ -28,10 +31,38 @@ _SCHEMA = (
 )
 
 
+def describe_database(url: str) -> str:
+    """``host:port/dbname`` of a connection string, never its password."""
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:
+        return "the configured database (CUBBY_DATABASE_URL could not be parsed)"
+    host = parts.get("host") or parts.get("hostaddr") or "localhost"
+    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or parts.get('user') or ''}"
+
+
+def check_reachable(url: str) -> None:
+    """One plain connection: a pool would keep retrying a refused connection until its timeout,
+    where this fails at once with the reason (and never the password)."""
+    try:
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
+    except Exception as error:
+        raise BackendUnavailable(
+            f"cannot connect to PostgreSQL at {describe_database(url)} "
+            f"({type(error).__name__}); check CUBBY_DATABASE_URL and that the server is running"
+        ) from None
+
+
 class PostgresKeyTable:
     def __init__(self, url: str) -> None:
+        check_reachable(url)
         self.pool = ConnectionPool(
-            url, min_size=1, max_size=2, kwargs={"application_name": "cubby-keys"}, name="cubby-keys"
+            url,
+            min_size=1,
+            max_size=2,
+            kwargs={"application_name": "cubby-keys"},
+            name="cubby-keys",
+            open=True,
         )
         self._deleted = False
         with self.pool.connection() as conn:

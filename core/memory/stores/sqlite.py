@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.memory.crypto.key_table import checkpoint_truncate
-from core.memory.crypto.keyring import Keyring, PersonKey
+from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
@@ -117,7 +117,7 @@ class SQLiteVectorStore:
     @staticmethod
     def _owner(payload: Mapping[str, Any]) -> str:
         owner = payload.get("user_id")
-        if not isinstance(owner, str) or not owner or owner.startswith("\x00"):
+        if not isinstance(owner, str) or not owner or owner == TOMBSTONE_OWNER:
             raise ValueError("every stored row belongs to exactly one user_id")
         return owner
 

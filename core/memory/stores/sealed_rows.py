@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import open_row, payload_of, vector_of
+from core.memory.crypto.sealed import open_rows_of, payload_of, vector_of
 
 Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -27,9 +27,7 @@ class StoredVector:
 
 
 def open_rows(key: PersonKey, collection: str, rows: list[tuple[Any, str | None, bytes]]) -> list[Opened]:
-    return [
-        (str(id_), at, open_row(key, collection, str(id_), at, bytes(sealed))) for id_, at, sealed in rows
-    ]
+    return open_rows_of(key, collection, rows)
 
 
 def payload(key: PersonKey, dims: int, row: Opened) -> dict[str, Any]:

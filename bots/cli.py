@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     forget = action.add_parser("forget", help="erase everything held about a person")
     forget.add_argument("--user", required=True, help="the user key, e.g. discord:81234567890123456")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    keys = sub.add_parser("keys", help="operator commands for the master key")
+    key_action = keys.add_subparsers(dest="action", required=True)
+    rotate = key_action.add_parser("rotate", help="re-wrap every person key under a new master key")
+    rotate.add_argument(
+        "--new-key-file", type=Path, help="where to write the new key (needed with CUBBY_MASTER_KEY)"
+    )
     sub.add_parser("slack", help="run the Slack bot")
     sub.add_parser("discord", help="run the Discord bot")
     return parser
@@ -51,6 +57,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "export":
             return await operator.export_memories(settings, args.user, args.output)
         return await operator.forget_memories(settings, args.user, assume_yes=args.yes)
+    if args.command == "keys":
+        from bots import operator
+
+        return await asyncio.to_thread(operator.rotate_master_key, settings, args.new_key_file)
     if args.command == "slack":
         from bots.slack import run as run_slack
 

@@ -1,4 +1,5 @@
-"""Operator commands for data requests: ``cubby memories export|forget --user KEY``.
+"""Operator commands: ``cubby memories export|forget --user KEY`` for data requests, and
+``cubby keys rotate`` for the master key.
 
 They open the same data dir as the running bots; the store's WAL mode makes that safe."""
 
@@ -58,4 +59,24 @@ async def forget_memories(
             file=sys.stderr,
         )
         return 2
+    return 0
+
+
+def rotate_master_key(settings: Settings, new_key_file: Path | None) -> int:
+    """Re-wrap every person key under a new master key (no memory is re-encrypted)."""
+    from core.memory.backends import open_keyring
+    from core.memory.crypto.rotation import rotate
+
+    keyring = open_keyring(settings)
+    try:
+        count, path = rotate(keyring, settings, new_key_file)
+    finally:
+        keyring.close()
+    print(f"re-wrapped {count} person keys under a new master key, now in {path}", file=sys.stderr)
+    if settings.master_key is not None:
+        print(
+            f"set CUBBY_MASTER_KEY_FILE={path} (or CUBBY_MASTER_KEY to its contents) on every worker, "
+            "then destroy the old key",
+            file=sys.stderr,
+        )
     return 0

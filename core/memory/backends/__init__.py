@@ -19,8 +19,9 @@ from pydantic import BaseModel
 from core.config import ConfigError, Settings
 from core.memory.backends.hosted import HostedBackend, open_hosted_backend
 from core.memory.backends.mem0 import Mem0Backend
-from core.memory.crypto import Keyring, load_master_key
-from core.memory.crypto.key_table import SQLiteKeyTable
+from core.memory.crypto import Keyring, KeyUnavailable, load_master_key
+from core.memory.crypto.key_table import KeyTable, SQLiteKeyTable
+from core.memory.crypto.rotation import finish_interrupted_rotation
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
 
@@ -68,8 +69,17 @@ def open_keyring(settings: Settings) -> Keyring:
         from core.memory.stores.postgres_keys import PostgresKeyTable
 
         assert settings.database_url is not None
-        return Keyring(PostgresKeyTable(settings.database_url.get_secret_value()), master)
-    return Keyring(SQLiteKeyTable(settings.data_dir / KEYS_FILE), master)
+        table: KeyTable = PostgresKeyTable(settings.database_url.get_secret_value())
+    else:
+        table = SQLiteKeyTable(settings.data_dir / KEYS_FILE)
+    try:
+        return Keyring(table, master)
+    except KeyUnavailable as error:
+        try:
+            return Keyring(table, finish_interrupted_rotation(settings, error))
+        except KeyUnavailable:
+            table.close()
+            raise ConfigError(str(error)) from None
 
 
 async def open_backend(settings: Settings) -> Backend:

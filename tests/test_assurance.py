@@ -262,3 +262,19 @@ def test_the_command_prints_one_line_per_guarantee_and_writes_the_figures(
         "concurrency",
     ]
     assert document["counts"]["probes"] == 300
+
+
+# -- forget barrier ----------------------------------------------------------------------------------
+async def test_the_barrier_check_finds_no_leftover_in_any_scenario(tmp_path: Path) -> None:
+    from bench.assurance.barrier import check_barrier
+
+    figure = await check_barrier(
+        lambda name: load_settings(data_dir=tmp_path / name), trials=2, timing_trials=10, seed=SEED
+    )
+
+    assert figure.passed, figure.line()
+    assert figure.data["extraction_after_forget_leftovers"] == 0
+    assert figure.data["add_in_flight_leftovers"] == 0
+    assert figure.data["reader_snapshot_readable"] == 0
+    assert figure.data["reader_snapshot_unflushed_after_next_open"] == 0
+    assert figure.data["cache_vectors_served_to_another"] == 0

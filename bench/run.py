@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench import sealed
 from bench.perf import baseline_qdrant, profile, report
 from bench.perf.ack import AckSampler, after_stop, available_probes
 from bench.perf.coldstart import measure_cold_start
@@ -209,6 +210,10 @@ class Bench:
         asyncio.run(self.through_cubby(largest))
         if o.baseline_users:
             self.baseline()
+        if o.sealed_samples:
+            self.result["sealed_vs_plain"] = sealed.measure_in(
+                o.data_dir / "sealed", o.sealed_samples, o.seed
+            )
         if o.install_size:
             self.result["install"] = measure_install(o.data_dir)
         self.result["machine"] = _machine(load_before)
@@ -242,6 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--ack-interval", type=float, default=0.1, help="seconds between slash commands per adapter")
     add("--baseline-users", type=int, default=10_000, help="people in the stock-store baseline (0: skip)")
     add("--baseline-samples", type=int, default=20, help="searches on the stock store (~1 s each at 10K)")
+    add("--sealed-samples", type=int, default=150, help="ScopedMemory ops, sealed vs unencrypted (0: skip)")
     add("--install-size", action="store_true", help="measure a fresh default install (needs the index)")
     add("--profile", action="store_true", help="sample the load phases with py-spy (raw files in results)")
     add("--seed", type=int, default=7)

@@ -20,11 +20,10 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.perf.plain_store import NoKeyring
 from bench.perf.stats import summary
 from bench.perf.texts import memory_texts, query_texts
 from core import Hub, Settings, UserKey, load_settings, open_hub
@@ -34,40 +33,6 @@ from core.memory.mem0_setup import COLLECTION, build_memory, import_mem0
 from core.memory.stores.sqlite import SQLiteStoreConfig
 
 _PLAIN_PROVIDER = "cubby_plain_bench"
-
-
-class _NoKeyTable:
-    def unflushed(self) -> list[str]:
-        return []
-
-    def checkpoint(self) -> bool:
-        return True
-
-    def mark_unflushed(self, name: str) -> None: ...
-    def clear_unflushed(self, name: str) -> None: ...
-    def close(self) -> None: ...
-
-
-class NoKeyring:
-    """The baseline has no keys: nothing to capture when a write begins, nothing to destroy."""
-
-    table = _NoKeyTable()
-    created = destroyed = 0
-
-    def forgotten_since(self, user: str, began: float) -> bool:
-        return False
-
-    def ensure(self, user: str) -> None:
-        return None
-
-    @contextmanager
-    def pinned(self, user: str, key: object) -> Iterator[None]:
-        yield
-
-    def destroy(self, user: str) -> bool:
-        return False
-
-    def close(self) -> None: ...
 
 
 async def open_plain_hub(settings: Settings) -> Hub:
@@ -156,6 +121,22 @@ async def measure(options: argparse.Namespace, work: Path) -> dict[str, Any]:
         finally:
             await plain.close()
     return result
+
+
+def measure_in(work: Path, samples: int, seed: int) -> dict[str, Any]:
+    """A smaller run for ``bench.run``: 50 people of 10 memories, one of 500."""
+    options = _parser().parse_args(
+        [
+            "--people=50",
+            "--memories=10",
+            "--heavy=500",
+            f"--samples={samples}",
+            "--forget=10",
+            f"--seed={seed}",
+        ]
+    )
+    work.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(measure(options, work))
 
 
 def render(result: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ TINY = [
     "--ack-interval=0.2",
     "--baseline-users=30",
     "--baseline-samples=3",
+    "--sealed-samples=0",  # bench.sealed has its own smoke test below
     "--name=smoke",
     "--no-progress",
 ]
@@ -192,3 +193,18 @@ def test_the_baseline_uses_the_defaults_of_mem0s_qdrant_config(tmp_path: Path) -
     ours = StockQdrantConfig(path="/nonexistent")
     assert set(StockQdrantConfig.model_fields) <= set(QdrantConfig.model_fields)
     assert (ours.collection_name, ours.on_disk, ours.client) == (stock.collection_name, stock.on_disk, None)
+
+
+def test_the_sealed_benchmark_compares_sealed_rows_with_the_unencrypted_layout(
+    tmp_path: Path, capsys
+) -> None:
+    from bench import sealed
+
+    figures = tmp_path / "sealed.json"
+    arguments = ["--people=4", "--memories=2", "--heavy=12", "--samples=4", "--forget=2", f"--json={figures}"]
+    assert sealed.main(arguments) == 0
+    result = json.loads(figures.read_text())
+    assert set(result["ratio_sealed_to_plain_p50"]) == {"search", "add", "heavy search"}
+    assert result["keys"]["created"] == 5 and result["keys"]["destroyed"] == 2
+    assert result["sealed"]["bytes_per_memory"] < result["plain"]["bytes_per_memory"]
+    assert "bytes per memory on disk" in capsys.readouterr().out

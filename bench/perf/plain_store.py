@@ -22,6 +22,41 @@ from core.memory.stores.filters import compile_filter, scoped_user
 from core.memory.stores.sealed_rows import StoredVector
 from core.memory.stores.sqlite import connect
 
+
+class _NoKeyTable:
+    def unflushed(self) -> list[str]:
+        return []
+
+    def checkpoint(self) -> bool:
+        return True
+
+    def mark_unflushed(self, name: str) -> None: ...
+    def clear_unflushed(self, name: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoKeyring:
+    """The baseline has no keys: nothing to capture when a write begins, nothing to destroy."""
+
+    table = _NoKeyTable()
+    created = destroyed = 0
+
+    def forgotten_since(self, user: str, began: float) -> bool:
+        return False
+
+    def ensure(self, user: str) -> None:
+        return None
+
+    @contextmanager
+    def pinned(self, user: str, key: object) -> Iterator[None]:
+        yield
+
+    def destroy(self, user: str) -> bool:
+        return False
+
+    def close(self) -> None: ...
+
+
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
 

@@ -79,12 +79,16 @@ class Mem0Backend:
         # mem0 creates its entity store lazily and only cleans it up if it exists in this process
         # (mem0 #7226); creating it now makes every delete clean up linked entities.
         self.entities: CubbyStore = memory.entity_store
-        for store in (self.store, self.entities):
-            store.use_keyring(keyring)
+        self._attach_keyring()
         self.embedder = memory.embedding_model
         self.max_memories_per_user = max_memories_per_user
         self.search_threshold = search_threshold
         self.flush_if_pending()  # an erasure another process could not flush is completed here
+
+    def _attach_keyring(self) -> None:
+        """Give both stores the keyring they seal and open every row with."""
+        for store in (self.store, self.entities):
+            store.use_keyring(self.keyring)
 
     # -- reads -----------------------------------------------------------------------------------
     def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]:

@@ -105,6 +105,10 @@ class SQLiteKeyTable:
         assert found is not None
         return found
 
+    def insert_many_if_absent(self, rows: list[WrappedRow]) -> None:
+        with self._write() as db:
+            db.executemany("INSERT OR IGNORE INTO person_keys VALUES (?, ?, ?, ?)", rows)
+
     def alive(self, user: str, key_id: int) -> bool:
         return (
             self._one("SELECT 1 FROM person_keys WHERE user_id = ? AND key_id = ?", (user, key_id))

@@ -236,3 +236,30 @@ async def test_embeddings_serve_only_the_call_they_were_made_for(settings: Setti
         await bob.search(shared)
         assert encoded.count(shared) == 1  # computed for Bob, not served from Alice's calls
         assert embedder.waiting() == 0
+
+
+async def test_a_store_written_before_rows_were_sealed_is_sealed_when_first_opened(
+    settings: Settings,
+) -> None:
+    from bench.perf.plain_store import PlainSQLiteStore
+
+    secret = canary()
+    settings.data_dir.mkdir(parents=True)
+    old = PlainSQLiteStore("memories", str(settings.data_dir / "memories.sqlite3"), DIMENSIONS)
+    vector = LocalEmbedder().embed(f"My locker code is {secret}")
+    payload = {
+        "user_id": "cli:alice",
+        "data": f"My locker code is {secret}",
+        "hash": "0" * 32,
+        "created_at": "2026-11-01T10:00:00+00:00",
+        "updated_at": "2026-11-01T10:00:00+00:00",
+    }
+    old.insert([vector], [payload], [str(uuid.uuid4())])
+    old.close()
+    assert clear_copies(settings.data_dir, [secret], [vector])  # in clear, as stores were
+
+    async with open_hub(settings=settings) as hub:
+        assert [r.text for r in await hub.scoped(UserKey.cli("alice")).get_all()] == [payload["data"]]
+        assert clear_copies(settings.data_dir, [secret], [vector]) == []
+        assert await hub.scoped(UserKey.cli("alice")).delete_all() == 1
+    assert rows_in_file(settings.data_dir / "memories.sqlite3", "cli:alice") == 0

@@ -17,6 +17,7 @@ inserts nothing. Deletes are followed by a VACUUM, so erased rows stop existing 
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import uuid
@@ -277,7 +278,7 @@ class PostgresVectorStore:
         self._deleted_since_vacuum = self._deleted_since_vacuum or removed > 0
         return removed
 
-    def users_with_prefix(self, prefix: str) -> list[str]:
+    def users_with_prefix(self, prefix: str) -> builtins.list[str]:
         if not isinstance(prefix, str) or not prefix:
             raise UnsupportedFilter("a user prefix must not be empty")
         rows = self._rows("SELECT DISTINCT user_id FROM {t} WHERE starts_with(user_id, %s)", (prefix,))

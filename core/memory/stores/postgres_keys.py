@@ -56,6 +56,7 @@ def check_reachable(url: str) -> None:
 class PostgresKeyTable:
     def __init__(self, url: str) -> None:
         check_reachable(url)
+        self._url = url
         self.pool = ConnectionPool(
             url,
             min_size=1,
@@ -141,7 +142,7 @@ class PostgresKeyTable:
         if not self._deleted:
             return True
         try:
-            with psycopg.connect(self.pool.conninfo, autocommit=True) as conn:
+            with psycopg.connect(self._url, autocommit=True) as conn:
                 conn.execute(f"VACUUM {KEYS}")
         except psycopg.Error:
             return False

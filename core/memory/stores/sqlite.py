@@ -18,6 +18,8 @@ Discord worker, an operator command) can share it, and deleted rows are overwrit
 
 from __future__ import annotations
 
+import builtins
+import json
 import os
 import re
 import sqlite3
@@ -27,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from core.memory.crypto.key_table import checkpoint_truncate
@@ -91,6 +94,28 @@ class SQLiteVectorStore:
 
     def use_keyring(self, keyring: Keyring) -> None:
         self._keyring = keyring
+        self._seal_rows_kept_in_clear()
+
+    def _seal_rows_kept_in_clear(self) -> None:
+        """Seal the rows of a store written before rows were sealed (table ``vec_<collection>``,
+        float32 vectors and JSON in clear), in the same transaction that drops that table.
+        ``secure_delete`` zeroes its freed pages, and the WAL is truncated afterwards."""
+        old = f"vec_{self.collection_name}"
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (old,)):
+            return
+        with self._write() as db:
+            rows = db.execute(f'SELECT id, vector, payload FROM "{old}"').fetchall()
+            payloads = [json.loads(payload) for _, _, payload in rows]
+            self.keyring.ensure_many([self._owner(payload) for payload in payloads])
+            vectors = [np.frombuffer(vector, dtype=np.float32) for _, vector, _ in rows]
+            sealed = self._sealed(vectors, payloads, [id_ for id_, _, _ in rows])
+            db.executemany(
+                f"INSERT OR IGNORE INTO {self._table} (user_id, id, key_id, created_at, sealed) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [row for _, row in sealed],
+            )
+            db.execute(f'DROP TABLE "{old}"')
+        self.checkpoint()
 
     @property
     def keyring(self) -> Keyring:
@@ -179,20 +204,26 @@ class SQLiteVectorStore:
         its key delete, waits for any row that passed the check."""
         if payloads is None or ids is None or not (len(vectors) == len(payloads) == len(ids)):
             raise ValueError("insert needs one id and one payload per vector")
-        dims = self.embedding_model_dims
-        sealed_rows = []
-        for vector, payload, id_ in zip(vectors, payloads, ids, strict=True):
-            key = self.keyring.for_write(self._owner(payload))
-            created_at, sealed = seal_row(
-                key, self.collection_name, str(id_), quantize(vector, dims), payload
-            )
-            sealed_rows.append((key, (key.user, str(id_), key.key_id, created_at, sealed)))
+        sealed_rows = self._sealed(vectors, payloads, ids)
         with self._write() as db:
             alive = {key.key_id: self.keyring.alive(key) for key, _ in sealed_rows}
             db.executemany(
                 f"INSERT INTO {self._table} (user_id, id, key_id, created_at, sealed) VALUES (?, ?, ?, ?, ?)",
                 [row for key, row in sealed_rows if alive[key.key_id]],
             )
+
+    def _sealed(
+        self, vectors: list[Any], payloads: list[dict], ids: list[Any]
+    ) -> list[tuple[PersonKey, tuple[Any, ...]]]:
+        dims = self.embedding_model_dims
+        rows = []
+        for vector, payload, id_ in zip(vectors, payloads, ids, strict=True):
+            key = self.keyring.for_write(self._owner(payload))
+            created_at, sealed = seal_row(
+                key, self.collection_name, str(id_), quantize(vector, dims), payload
+            )
+            rows.append((key, (key.user, str(id_), key.key_id, created_at, sealed)))
+        return rows
 
     def update(self, vector_id: str, vector: Any = None, payload: dict | None = None) -> None:
         with self._write() as db:
@@ -289,7 +320,7 @@ class SQLiteVectorStore:
         with self._write() as db:
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount
 
-    def users_with_prefix(self, prefix: str) -> list[str]:
+    def users_with_prefix(self, prefix: str) -> builtins.list[str]:
         if not prefix:
             raise UnsupportedFilter("a user prefix must not be empty")
         # A range on the clustering key: every string that starts with the prefix sorts in it.

@@ -224,3 +224,26 @@ async def count_everyone(url: str, tmp_path: Path) -> dict[str, int]:
     )
     async with open_hub(settings=settings) as hub:
         return {f"cli:shared-{i}": await hub.scoped(UserKey.cli(f"shared-{i}")).count() for i in range(6)}
+
+
+async def test_a_table_of_the_earlier_pgvector_layout_is_sealed_and_dropped_on_first_open(
+    settings: Settings, postgres_url: str
+) -> None:
+    vector = "[" + ",".join(["0.5"] + ["0.0"] * (DIMS - 1)) + "]"
+    payload = {
+        "user_id": "cli:alice",
+        "data": "I kept this in clear",
+        "created_at": "2026-11-01T10:00:00+00:00",
+    }
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("CREATE TABLE memories (id uuid PRIMARY KEY, vector vector(384), payload jsonb)")
+        conn.execute(
+            "INSERT INTO memories VALUES (%s, %s::vector, %s)",
+            (str(uuid.uuid4()), vector, json.dumps(payload)),
+        )
+    async with open_hub(settings=settings) as hub:
+        assert [r.text for r in await hub.scoped(UserKey.cli("alice")).get_all()] == ["I kept this in clear"]
+    with psycopg.connect(postgres_url) as conn:
+        tables = {name for (name,) in conn.execute("SELECT tablename FROM pg_tables").fetchall()}
+    assert "memories" not in tables and "sealed_memories" in tables

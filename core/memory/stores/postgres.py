@@ -81,6 +81,37 @@ class PostgresVectorStore:
 
     def use_keyring(self, keyring: Keyring) -> None:
         self._keyring = keyring
+        self._seal_rows_kept_in_clear()
+
+    def _seal_rows_kept_in_clear(self) -> None:
+        """Seal the rows of a table of the earlier pgvector layout (``<collection>``: ``id``,
+        ``vector``, ``payload jsonb``, in clear) and drop it, in one transaction. What PostgreSQL
+        kept of those rows below the level of rows (freed space, WAL, backups) stays in clear: see
+        docs/backends.md."""
+        with self._cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = %s AND column_name = 'payload'",
+                (self.collection_name,),
+            )
+            if cur.fetchone() is None:
+                return
+            old = sql.Identifier(self.collection_name)
+            cur.execute(sql.SQL("SELECT id, vector::text, payload FROM {}").format(old))
+            found = cur.fetchall()
+            payloads = [payload for _, _, payload in found]
+            self.keyring.ensure_many([self._owner(payload) for payload in payloads])
+            vectors = [[float(x) for x in text.strip("[]").split(",")] for _, text, _ in found]
+            rows = self._sealed(vectors, payloads, [id_ for id_, _, _ in found])
+            cur.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (id, user_id, key_id, created_at, sealed) VALUES (%s, %s, %s, %s, %s) "
+                    "ON CONFLICT (id) DO NOTHING"
+                ).format(self._table),
+                [row for _, row in rows],
+            )
+            cur.execute(sql.SQL("DROP TABLE {}").format(old))
 
     @property
     def keyring(self) -> Keyring:
@@ -160,15 +191,7 @@ class PostgresVectorStore:
         (see the module docstring for why this check cannot race with a forget)."""
         if payloads is None or ids is None or not (len(vectors) == len(payloads) == len(ids)):
             raise ValueError("insert needs one id and one payload per vector")
-        dims = self.embedding_model_dims
-        rows: list[tuple[PersonKey, tuple[Any, ...]]] = []
-        for vector, payload, id_ in zip(vectors, payloads, ids, strict=True):
-            key = self.keyring.for_write(self._owner(payload))
-            row_id = _uuid(id_)
-            if row_id is None:
-                raise ValueError("row ids are UUIDs")
-            created_at, sealed = seal_row(key, self.collection_name, row_id, quantize(vector, dims), payload)
-            rows.append((key, (row_id, key.user, key.key_id, created_at, sealed)))
+        rows = self._sealed(vectors, payloads, ids)
         with self._cursor() as cur:
             alive = {}
             for key, _ in rows:
@@ -181,6 +204,20 @@ class PostgresVectorStore:
                 ).format(self._table),
                 [row for key, row in rows if alive[key.key_id]],
             )
+
+    def _sealed(
+        self, vectors: list[Any], payloads: list[dict], ids: list[Any]
+    ) -> list[tuple[PersonKey, tuple[Any, ...]]]:
+        dims = self.embedding_model_dims
+        rows = []
+        for vector, payload, id_ in zip(vectors, payloads, ids, strict=True):
+            key = self.keyring.for_write(self._owner(payload))
+            row_id = _uuid(id_)
+            if row_id is None:
+                raise ValueError("row ids are UUIDs")
+            created_at, sealed = seal_row(key, self.collection_name, row_id, quantize(vector, dims), payload)
+            rows.append((key, (row_id, key.user, key.key_id, created_at, sealed)))
+        return rows
 
     def update(self, vector_id: str, vector: Any = None, payload: dict | None = None) -> None:
         row_id = _uuid(vector_id)

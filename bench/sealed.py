@@ -29,17 +29,14 @@ from bench.perf.texts import memory_texts, query_texts
 from core import Hub, Settings, UserKey, load_settings, open_hub
 from core.memory.backends.mem0 import Mem0Backend
 from core.memory.embedding import DIMENSIONS
-from core.memory.mem0_setup import COLLECTION, build_memory, import_mem0
+from core.memory.mem0_setup import COLLECTION, build_memory, register_store
 from core.memory.stores.sqlite import SQLiteStoreConfig
 
 _PLAIN_PROVIDER = "cubby_plain_bench"
 
 
 async def open_plain_hub(settings: Settings) -> Hub:
-    import_mem0(settings)
-    from mem0.utils.factory import VectorStoreFactory
-
-    VectorStoreFactory.provider_to_class[_PLAIN_PROVIDER] = "bench.perf.plain_store.PlainSQLiteStore"
+    register_store(settings, _PLAIN_PROVIDER, "bench.perf.plain_store.PlainSQLiteStore")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = SQLiteStoreConfig(
         collection_name=COLLECTION,

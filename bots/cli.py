@@ -60,7 +60,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "keys":
         from bots import operator
 
-        return await asyncio.to_thread(operator.rotate_master_key, settings, args.new_key_file)
+        return await asyncio.to_thread(operator.rotate_keys, settings, args.new_key_file)
     if args.command == "slack":
         from bots.slack import run as run_slack
 

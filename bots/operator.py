@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core import Settings, UserKey, open_hub, replies
+from core import Settings, UserKey, open_hub, replies, rotate_master_key
 
 # How long ``forget`` waits for another process's reader before it reports the erasure unflushed.
 FLUSH_WAIT_SECONDS = 30.0
@@ -62,16 +62,9 @@ async def forget_memories(
     return 0
 
 
-def rotate_master_key(settings: Settings, new_key_file: Path | None) -> int:
+def rotate_keys(settings: Settings, new_key_file: Path | None) -> int:
     """Re-wrap every person key under a new master key (no memory is re-encrypted)."""
-    from core.memory.backends import open_keyring
-    from core.memory.crypto.rotation import rotate
-
-    keyring = open_keyring(settings)
-    try:
-        count, path = rotate(keyring, settings, new_key_file)
-    finally:
-        keyring.close()
+    count, path = rotate_master_key(settings, new_key_file)
     print(f"re-wrapped {count} person keys under a new master key, now in {path}", file=sys.stderr)
     if settings.master_key is not None:
         print(

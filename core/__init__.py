@@ -7,6 +7,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey, MemoryFull
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Hub, ScopedMemory, open_hub
+from core.memory.backends import rotate_master_key
 from core.records import MemoryRecord, Source
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "load_settings",
     "open_hub",
     "replies",
+    "rotate_master_key",
 ]

@@ -38,7 +38,7 @@ async def test_rotating_the_data_dir_key_rewraps_keys_and_leaves_rows_untouched(
     key_file, rows = settings.data_dir / "master.key", settings.data_dir / "memories.sqlite3"
     old_key, old_rows = key_file.read_text(), digest(rows)
 
-    assert operator.rotate_master_key(settings, None) == 0
+    assert operator.rotate_keys(settings, None) == 0
 
     assert key_file.read_text() != old_key and key_file.stat().st_mode & 0o777 == 0o600
     assert digest(rows) == old_rows  # not one memory row was rewritten
@@ -55,10 +55,10 @@ async def test_rotating_a_key_given_in_the_environment_writes_the_new_one_to_a_f
     settings = load_settings(data_dir=tmp_path / "data", master_key=old.encoded())
     await remember(settings, {"alice": "I am vegetarian"})
     with pytest.raises(ConfigError, match="name a file"):
-        operator.rotate_master_key(settings, None)
+        operator.rotate_keys(settings, None)
 
     new_file = tmp_path / "new.key"
-    assert operator.rotate_master_key(settings, new_file) == 0
+    assert operator.rotate_keys(settings, new_file) == 0
     assert "CUBBY_MASTER_KEY_FILE" in capsys.readouterr().err
     rotated = load_settings(data_dir=tmp_path / "data", master_key_file=new_file)
     assert await recall(rotated, ["alice"]) == {"alice": ["I am vegetarian"]}
@@ -80,7 +80,7 @@ async def test_a_rotation_interrupted_after_rewrapping_finishes_when_the_store_i
     keyring.close()
 
     assert await recall(settings, ["alice"]) == {"alice": ["I am vegetarian"]}
-    assert MasterKey(bytes.fromhex(key_file.read_text().strip())) == new
+    assert MasterKey(key_file.read_text().strip()) == new
     assert not key_file.with_name("master.key.new").exists()
 
 

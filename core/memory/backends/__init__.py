@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -21,7 +22,7 @@ from core.memory.backends.hosted import HostedBackend, open_hosted_backend
 from core.memory.backends.mem0 import Mem0Backend
 from core.memory.crypto import Keyring, KeyUnavailable, load_master_key
 from core.memory.crypto.key_table import KeyTable, SQLiteKeyTable
-from core.memory.crypto.rotation import finish_interrupted_rotation
+from core.memory.crypto.rotation import finish_interrupted_rotation, rotate
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
 
@@ -80,6 +81,16 @@ def open_keyring(settings: Settings) -> Keyring:
         except KeyUnavailable:
             table.close()
             raise ConfigError(str(error)) from None
+
+
+def rotate_master_key(settings: Settings, new_key_file: Path | None = None) -> tuple[int, Path]:
+    """Re-wrap every person key under a new master key (see :mod:`core.memory.crypto.rotation`).
+    Returns how many keys were re-wrapped and the file now holding the new master key."""
+    keyring = open_keyring(settings)
+    try:
+        return rotate(keyring, settings, new_key_file)
+    finally:
+        keyring.close()
 
 
 async def open_backend(settings: Settings) -> Backend:

@@ -6,37 +6,46 @@ That last default keeps a one-machine install working with no setup, at a price 
 out loud: whoever copies the whole data dir gets the key with the data. PostgreSQL has no default,
 because every worker on every machine must unwrap the same keys.
 
-A key is 32 random bytes, written as 64 hex digits or unpadded/padded base64 (standard or URL-safe).
+A master key is any secret of at least 16 characters (the generated file holds 64 hex digits of 32
+random bytes). Person keys are wrapped with a key derived from it by HKDF-SHA256 under a purpose
+label of their own, so the same master key can seal other things (Slack installation tokens)
+without any ciphertext of one purpose opening as another.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
-KEY_BYTES = 32
+MIN_CHARACTERS = 16
 DEFAULT_FILE = "master.key"
+_PURPOSE = b"cubby person keys v1"
 
 
 @dataclass(frozen=True, slots=True)
 class MasterKey:
-    """32 secret bytes, and a short public fingerprint that says which master wrapped a key."""
+    """The configured secret, the AES-256 key that wraps person keys (``secret``, derived from it),
+    and a short public fingerprint that says which master wrapped a key."""
 
-    secret: bytes
+    text: str = field(repr=False)
+    secret: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if len(self.secret) != KEY_BYTES:
-            raise ConfigError(f"a master key is {KEY_BYTES} bytes (64 hex digits or base64)")
+        if len(self.text) < MIN_CHARACTERS:
+            raise ConfigError(f"a master key has at least {MIN_CHARACTERS} characters")
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE)
+        object.__setattr__(self, "secret", hkdf.derive(self.text.encode("utf-8")))
 
     @property
     def fingerprint(self) -> str:
@@ -47,22 +56,17 @@ class MasterKey:
 
     @classmethod
     def generate(cls) -> MasterKey:
-        return cls(secrets.token_bytes(KEY_BYTES))
+        return cls(secrets.token_hex(32))
 
     def encoded(self) -> str:
-        return self.secret.hex()
+        return self.text
 
 
 def parse_master_key(text: str, *, where: str) -> MasterKey:
     value = text.strip()
-    try:
-        if len(value) == 2 * KEY_BYTES:
-            return MasterKey(bytes.fromhex(value))
-        padded = value + "=" * (-len(value) % 4)
-        decoded = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
-        return MasterKey(decoded)
-    except (ValueError, binascii.Error):
-        raise ConfigError(f"{where} is not a master key: 32 bytes as 64 hex digits or base64") from None
+    if len(value) < MIN_CHARACTERS:
+        raise ConfigError(f"{where} is not a master key: it needs at least {MIN_CHARACTERS} characters")
+    return MasterKey(value)
 
 
 def write_key_file(path: Path, key: MasterKey) -> None:

@@ -116,6 +116,10 @@ class Keyring:
         row = self.table.get(user)
         return None if row is None else self._unwrap(row)
 
+    def unwrap(self, row: WrappedRow) -> PersonKey:
+        """The person key of a key-table row a store read together with its own rows."""
+        return self._unwrap(row)
+
     def ensure(self, user: str) -> PersonKey:
         return self._unwrap(self._ensure_row(user))
 

@@ -33,7 +33,7 @@ from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
-from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, check_reachable
+from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, KEYS, check_reachable
 from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
 
 log = logging.getLogger(__name__)
@@ -175,12 +175,17 @@ class PostgresVectorStore:
     def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
         user = scoped_user(filters)
         predicate = compile_filter(filters)
-        key = self.keyring.current(user)
-        if key is None:
-            return None, [], predicate
-        rows = self._rows(
-            "SELECT id, created_at, sealed FROM {t} WHERE user_id = %s AND key_id = %s", (user, key.key_id)
+        # One round trip: the person's wrapped key and their rows under it.
+        found = self._rows(
+            f"SELECT k.key_id, k.master, k.wrapped, t.id, t.created_at, t.sealed FROM {KEYS} k "
+            "LEFT JOIN {t} t ON t.user_id = k.user_id AND t.key_id = k.key_id WHERE k.user_id = %s",
+            (user,),
         )
+        if not found:
+            return None, [], predicate
+        key_id, master, wrapped = found[0][:3]
+        key = self.keyring.unwrap((user, int(key_id), master, bytes(wrapped)))
+        rows = [(id_, at, sealed) for *_, id_, at, sealed in found if id_ is not None]
         return key, open_rows(key, self.collection_name, rows), predicate
 
     # -- writes ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey, MemoryFull
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub
+from core.memory.backends import rotate_master_key
 from core.memory.reembed import Reembedded, reembed
 from core.records import MemoryRecord, Source
 from core.saved_messages import SeenMessage
@@ -47,6 +48,7 @@ __all__ = [
     "open_shared_state",
     "reembed",
     "replies",
+    "rotate_master_key",
     "saved_messages",
     "storage",
     "visibility",

@@ -94,7 +94,11 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
 def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
     if backend == "postgres":
         url = request.getfixturevalue("postgres_url")
-        return load_settings(data_dir=tmp_path / "data", backend="postgres", database_url=url)
+        # PostgreSQL has no default master key: every worker must be given the same one.
+        master_key = uuid.uuid4().hex + uuid.uuid4().hex
+        return load_settings(
+            data_dir=tmp_path / "data", backend="postgres", database_url=url, master_key=master_key
+        )
     return load_settings(data_dir=tmp_path / "data")
 
 

@@ -4,8 +4,6 @@ and a failure part-way leaves the store exactly as it was. On every backend."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import numpy as np
 import pytest
 
@@ -13,8 +11,6 @@ from bots import operator
 from core import ConfigError, InvalidInput, Settings, Source, UserKey, open_hub, reembed
 from core.memory import models
 from core.memory import reembed as reembed_module
-from core.memory.stores.model_stamp import stamped_model
-from core.storage import DATABASE_NAME
 
 pytestmark = pytest.mark.every_backend
 
@@ -38,7 +34,7 @@ async def test_reembedding_moves_every_memory_to_the_new_model_and_keeps_everyth
 ) -> None:
     before = await seed(settings)
 
-    done = reembed(settings, "multilingual")
+    done = await reembed(settings, "multilingual")
 
     assert (done.was, done.now, done.rows) == ("minilm", "multilingual", 4)
     async with open_hub(settings=with_model(settings, "multilingual")) as hub:
@@ -57,7 +53,7 @@ async def test_reembedding_moves_every_memory_to_the_new_model_and_keeps_everyth
 async def test_reembedding_into_the_model_the_store_already_has_changes_nothing(settings: Settings) -> None:
     await seed(settings)
 
-    done = reembed(settings, "minilm")
+    done = await reembed(settings, "minilm")
 
     assert (done.was, done.now, done.rows) == ("minilm", "minilm", 0)
     async with open_hub(settings=settings) as hub:
@@ -82,7 +78,7 @@ async def test_a_failure_part_way_leaves_the_store_as_it_was(
     monkeypatch.setattr(reembed_module, "shared_encoder", lambda name: FailsOnTheThirdBatch())
 
     with pytest.raises(RuntimeError):
-        reembed(settings, "multilingual")
+        await reembed(settings, "multilingual")
 
     assert len(calls) == 3  # two rows had been rewritten when it failed
     async with open_hub(settings=settings) as hub:  # still MiniLM's, whole
@@ -117,32 +113,7 @@ def _end_of_input(_: str) -> str:
     raise EOFError
 
 
-def test_the_hosted_platform_has_nothing_to_reembed(settings: Settings) -> None:
+async def test_the_hosted_platform_has_nothing_to_reembed(settings: Settings) -> None:
     hosted = settings.model_copy(update={"backend": "hosted"})
     with pytest.raises(ConfigError, match="hosted platform embeds memories itself"):
-        reembed(hosted, "multilingual")
-
-
-async def test_a_store_in_a_layout_it_does_not_know_is_refused_and_keeps_its_stamp(
-    settings: Settings, backend: str
-) -> None:
-    await seed(settings)
-    rename = "ALTER TABLE {} RENAME TO sealed_memories"
-    if backend == "postgres":
-        import psycopg
-
-        assert settings.database_url is not None
-        with psycopg.connect(settings.database_url.get_secret_value(), autocommit=True) as connection:
-            connection.execute(rename.format("memories"))
-        location = settings.database_url.get_secret_value()
-    else:
-        connection = sqlite3.connect(settings.data_dir / DATABASE_NAME)
-        connection.execute(rename.format("vec_memories"))
-        connection.commit()
-        connection.close()
-        location = str(settings.data_dir / DATABASE_NAME)
-
-    with pytest.raises(ConfigError, match="layout this re-embedding knows"):
-        reembed(settings, "multilingual")
-
-    assert stamped_model(settings, location, "memories") == models.MODELS["minilm"].model_id
+        await reembed(hosted, "multilingual")

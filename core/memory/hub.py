@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
+from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.posts import Erased, PostRef, PostStore, open_post_store
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
@@ -113,6 +115,11 @@ class Hub:
             except InvalidUserKey:
                 log.error("a stored row has a non-canonical user key; skipped")
         return keys
+
+    async def settle_erasure(self, timeout_seconds: float) -> bool:
+        """Wait until every erasure is flushed to disk (another process's reader can hold that up);
+        False if one is still pending after ``timeout_seconds``. For the operator command."""
+        return await self._calls.run(self._backend.settle, timeout_seconds)
 
     async def migrate(self, old: UserKey, new: UserKey) -> int:
         """Move every memory of ``old`` to ``new``, and the references to posts that quoted them;
@@ -223,6 +230,7 @@ class ScopedMemory:
             raise ConfigError("fact extraction needs an LLM; set OPENAI_API_KEY")
         metadata: dict[str, Any] = {"source": (source or Source("unknown")).to_dict()}
         metadata["source"].setdefault("at", utc_now().isoformat())
+        metadata[BEGAN_AT] = time.time()  # the forget barrier: a forget after this point wins
         if not extract:
             await self._calls.embed_ahead([m["content"] for m in messages])
         return await self._calls.run(self._backend.add, self._user, messages, metadata, extract)

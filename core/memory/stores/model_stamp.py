@@ -91,7 +91,7 @@ def set_sqlite_stamp(path: Path, model: EmbeddingModel) -> None:
 def connect_postgres(url: str) -> Any:
     import psycopg
 
-    from core.memory.stores.postgres import describe_database
+    from core.memory.stores.postgres_keys import describe_database
 
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="cubby")

@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, logs, metrics, replies, storage, visibility
+from core import commands, logs, metrics, replies, saved_messages, storage, visibility
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -8,7 +8,9 @@ from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUse
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub
 from core.memory.backends import rotate_master_key
+from core.memory.reembed import Reembedded, reembed
 from core.records import MemoryRecord, Source
+from core.saved_messages import SeenMessage
 from core.shared_state import SharedState, open_shared_state
 from core.visibility import ReplyKind, may_be_public
 
@@ -29,8 +31,10 @@ __all__ = [
     "MemoryRecord",
     "PostRef",
     "Recalled",
+    "Reembedded",
     "ReplyKind",
     "ScopedMemory",
+    "SeenMessage",
     "Settings",
     "SharedState",
     "Source",
@@ -42,8 +46,10 @@ __all__ = [
     "metrics",
     "open_hub",
     "open_shared_state",
+    "reembed",
     "replies",
     "rotate_master_key",
+    "saved_messages",
     "storage",
     "visibility",
 ]

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir, alias="CUBBY_DATA_DIR")
     backend: Literal["embedded", "postgres", "hosted"] = Field("embedded", alias="CUBBY_BACKEND")
     database_url: SecretStr | None = Field(None, alias="CUBBY_DATABASE_URL")
+    # The local embedding model (core/memory/models.py): "minilm" (English) or "multilingual" (an extra).
+    embedding_model: Literal["minilm", "multilingual"] = Field("minilm", alias="CUBBY_EMBEDDING_MODEL")
     # Wraps every person's data key and seals Slack bot tokens; without either, the embedded store
     # keeps a key file in the data dir.
     master_key: SecretStr | None = Field(None, alias="CUBBY_MASTER_KEY", min_length=16)

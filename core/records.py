@@ -31,11 +31,18 @@ def parse_time(value: object) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a memory was said: the platform, the channel (or "dm"), and when."""
+    """Where a memory was said: the platform, the channel (or "dm"), and when.
+
+    A memory saved from a message someone pointed at ("Remember this") also says so: ``kind`` is
+    ``"message"``, ``permalink`` links to the message where the platform has links, and ``author`` is
+    the platform's id of whoever wrote it, when that is not the person who saved it."""
 
     platform: str
     channel: str | None = None
     at: datetime | None = None
+    kind: str | None = None
+    permalink: str | None = None
+    author: str | None = None
 
     def to_dict(self) -> dict[str, str]:
         doc = {"platform": self.platform}
@@ -43,6 +50,10 @@ class Source:
             doc["channel"] = self.channel
         if self.at:
             doc["at"] = self.at.isoformat()
+        for name in _PROVENANCE:
+            value = getattr(self, name)
+            if value:
+                doc[name] = value
         return doc
 
     @classmethod
@@ -50,7 +61,16 @@ class Source:
         if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str):
             return None
         channel = doc.get("channel")
-        return cls(doc["platform"], channel if isinstance(channel, str) else None, parse_time(doc.get("at")))
+        provenance = {name: doc[name] for name in _PROVENANCE if isinstance(doc.get(name), str)}
+        return cls(
+            doc["platform"],
+            channel if isinstance(channel, str) else None,
+            parse_time(doc.get("at")),
+            **provenance,
+        )
+
+
+_PROVENANCE = ("kind", "permalink", "author")
 
 
 @dataclass(frozen=True, slots=True)

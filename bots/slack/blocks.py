@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import ForgetPlan, MemoryRecord, Recalled, replies
+from core import ForgetPlan, MemoryRecord, Recalled, replies, saved_messages
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -22,6 +22,7 @@ HOME_DELETE = "cubby_home_delete"
 HOME_FORGET_ALL = "cubby_home_forget_all"
 HOME_EXPORT = "cubby_home_export"
 HOME_PAGE = "cubby_home_page"
+UNDO_REMEMBER = "cubby_undo_remember"
 EVERYTHING = "everything"
 
 SECTION_LIMIT = 3000
@@ -136,6 +137,16 @@ def forget_question(plan: ForgetPlan) -> Message:
     return {
         "text": fit(question, MESSAGE_TEXT_LIMIT),
         "blocks": [section(question), {"type": "actions", "elements": [forget, cancel]}],
+    }
+
+
+def saved_message(record: MemoryRecord) -> Message:
+    """The confirmation of a "Remember this", with an Undo button that carries only the memory id."""
+    confirmation = saved_messages.saved(record.text)
+    undo = button(saved_messages.UNDO_LABEL, UNDO_REMEMBER, record.id)
+    return {
+        "text": fit(confirmation, MESSAGE_TEXT_LIMIT),
+        "blocks": [section(confirmation), {"type": "actions", "elements": [undo]}],
     }
 
 

@@ -16,14 +16,14 @@ from typing import Any, Literal
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bots.slack import actions, blocks, conversation, home, slash, uninstall
+from bots.slack import actions, blocks, conversation, home, shortcuts, slash, uninstall
 from bots.slack.services import Services
 
 
 @dataclass(frozen=True, slots=True)
 class Listener:
-    kind: Literal["command", "action", "event"]
-    matches: str  # the command name, the action id or the event type
+    kind: Literal["command", "action", "event", "shortcut"]
+    matches: str  # the command name, the action id, the event type or the shortcut's callback id
     handler: Callable[..., Awaitable[None]]
 
 
@@ -42,6 +42,8 @@ LISTENERS: tuple[Listener, ...] = (
     Listener("action", blocks.HOME_EXPORT, home.export),
     Listener("event", "message", conversation.direct_message),
     Listener("event", "app_mention", conversation.mention),
+    Listener("shortcut", shortcuts.REMEMBER_THIS, shortcuts.remember_this),
+    Listener("action", blocks.UNDO_REMEMBER, shortcuts.undo),
     Listener("event", "app_uninstalled", uninstall.uninstalled),
     Listener("event", "tokens_revoked", uninstall.tokens_revoked),
 )
@@ -56,5 +58,10 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
 
     app.middleware(provide_services)
     for listener in LISTENERS:
-        add = {"command": app.command, "action": app.action, "event": app.event}[listener.kind]
+        add = {
+            "command": app.command,
+            "action": app.action,
+            "event": app.event,
+            "shortcut": app.message_shortcut,
+        }[listener.kind]
         add(listener.matches)(listener.handler)

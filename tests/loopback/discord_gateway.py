@@ -279,7 +279,10 @@ class FakeDiscord:
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
             scope = {"guild_id": parts[3]} if parts[2] == "guilds" else {}
             registered = {"application_id": self.application_id, "version": "1", **scope}
-            recorded.response = [{**command, **registered, "id": snowflake()} for command in recorded.body]
+            # Discord answers message and user commands with an empty description.
+            recorded.response = [
+                {"description": "", **command, **registered, "id": snowflake()} for command in recorded.body
+            ]
             return _json_response(recorded.response)
         if parts[0] == "interactions" and parts[-1] == "callback":
             return _json_response(self._interaction_callback(recorded, interaction_id=parts[1]))

@@ -26,6 +26,11 @@ _TOKEN = re.compile(r"xoxb-([A-Z0-9]+)")
 _JSON_FIELDS = ("blocks", "view", "files")
 
 
+def permalink(channel: str, ts: str) -> str:
+    """The permalink the fake gives a message, as Slack shapes them."""
+    return f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 @dataclass
 class Call:
     """One request the fake received. ``method`` is the Web API method, or ``response_url``,
@@ -67,6 +72,7 @@ class FakeSlack:
         app.add_routes(
             [
                 web.post("/api/{method}", self._api),
+                web.get("/api/{method}", self._api),  # the SDK GETs a few methods (chat.getPermalink)
                 web.post("/respond/{id}", self._respond),
                 web.post("/upload/{id}", self._upload),
                 web.get("/socket", self._socket),
@@ -210,6 +216,9 @@ class FakeSlack:
                 return {"ok": False, "error": "file_not_found"}
             self.files.discard(str(params.get("file")))
             return {"ok": True}
+        if method == "chat.getPermalink":
+            channel, ts = str(params.get("channel")), str(params.get("message_ts"))
+            return {"ok": True, "channel": channel, "permalink": permalink(channel, ts)}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{next(self._timestamps)}.000200"}
         if method == "views.publish":

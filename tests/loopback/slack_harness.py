@@ -84,6 +84,38 @@ def block_actions_payload(
     return payload
 
 
+def message_action_payload(
+    person: Person, message: dict, response_url: str, *, channel: str = "C1", callback_id: str
+) -> dict:
+    """The payload Slack sends when ``person`` picks a message shortcut on ``message``."""
+    return {
+        "type": "message_action",
+        "token": "legacy-verification-token",
+        "action_ts": str(time.time()),
+        "team": {"id": person.team, "domain": "example"},
+        "user": {"id": person.user, "username": "someone", "team_id": person.team, "name": "someone"},
+        "channel": {"id": channel, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": {"id": person.enterprise, "name": "Grid"} if person.enterprise else None,
+        "callback_id": callback_id,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "response_url": response_url,
+        "message_ts": message["ts"],
+        "message": message,
+    }
+
+
+def channel_message(author: Person | None, text: str, **fields: Any) -> dict:
+    """A message as it appears in a channel (``author`` None: a bot's message, with ``bot_id``)."""
+    ts = f"{time.time():.6f}"
+    message: dict[str, Any] = {"type": "message", "text": text, "ts": ts}
+    if author is None:
+        message |= {"subtype": "bot_message", "bot_id": "B0OTHER"}
+    else:
+        message |= {"user": author.user, "team": author.team, "client_msg_id": "c0ffee00-0000"}
+    return message | fields
+
+
 def event_payload(person: Person, event: dict, *, event_id: str | None = None) -> dict:
     return {
         "token": "legacy-verification-token",
@@ -186,6 +218,16 @@ class SlackHarness:
         """Send a click on ``element`` (possibly crafted, not taken from any message Cubby sent)."""
         response_url = self.fake.response_url()
         payload = block_actions_payload(person, element, response_url=response_url)
+        return await self._expect_response({"payload": json.dumps(payload)}, response_url)
+
+    async def shortcut(
+        self, person: Person, message: dict, *, channel: str = "C1", callback_id: str = "cubby_remember_this"
+    ) -> dict:
+        """``person`` picks a message shortcut on ``message``; what Cubby sent to its response_url."""
+        response_url = self.fake.response_url()
+        payload = message_action_payload(
+            person, message, response_url, channel=channel, callback_id=callback_id
+        )
         return await self._expect_response({"payload": json.dumps(payload)}, response_url)
 
     async def click_home(self, person: Person, view: dict, action_id: str, value: str | None = None) -> dict:

@@ -130,6 +130,12 @@ class PostgresVectorStore(PGVector):
                     user_index, self._table()
                 )
             )
+            cur.execute(
+                sql.SQL(
+                    "CREATE INDEX IF NOT EXISTS {} ON {} ((payload->>'expires_at'))"
+                    " WHERE payload->>'expires_at' IS NOT NULL"
+                ).format(sql.Identifier(f"{self.collection_name}_expiry_idx"), self._table())
+            )
 
     # -- plumbing --------------------------------------------------------------------------------
     @staticmethod
@@ -277,6 +283,19 @@ class PostgresVectorStore(PGVector):
             removed = cur.rowcount
         self._deleted_since_vacuum = self._deleted_since_vacuum or removed > 0
         return removed
+
+    def expired(self, now: str) -> builtins.list[tuple[str, str]]:
+        """``(user_id, id)`` of every row whose expiry (stored as :func:`core.records.expiry_text`,
+        so it sorts as text) is at or before ``now``, through the partial expiry index."""
+        with self._get_cursor() as cur:
+            cur.execute(
+                sql.SQL(
+                    "SELECT payload->>'user_id', id::text FROM {}"
+                    " WHERE payload->>'expires_at' IS NOT NULL AND payload->>'expires_at' <= %s"
+                ).format(self._table()),
+                (now,),
+            )
+            return [(user, id_) for user, id_ in cur.fetchall()]
 
     def users_with_prefix(self, prefix: str) -> builtins.list[str]:  # `list` here is the method
         if not isinstance(prefix, str) or not prefix:

@@ -71,6 +71,12 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _expiry(payload: Mapping[str, Any]) -> str | None:
+    """The payload's expiry for the indexed column; anything but text is no expiry."""
+    value = payload.get("expires_at")
+    return value if isinstance(value, str) and value else None
+
+
 class SQLiteVectorStore:
     """mem0's ``VectorStoreBase`` contract (duck-typed, so this module needs no mem0 import)."""
 
@@ -130,6 +136,13 @@ class SQLiteVectorStore:
             self._db.execute(
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "vec_{self.collection_name}_id" ON {self._table}(id)'
             )
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({self._table})")}
+            if "expires_at" not in columns:  # a store made before memories could expire
+                self._db.execute(f"ALTER TABLE {self._table} ADD COLUMN expires_at TEXT")
+            self._db.execute(
+                f'CREATE INDEX IF NOT EXISTS "vec_{self.collection_name}_expiry" ON {self._table}(expires_at)'
+                " WHERE expires_at IS NOT NULL"
+            )
 
     def list_cols(self) -> list[str]:
         rows = self._query(
@@ -161,12 +174,15 @@ class SQLiteVectorStore:
                 self._owner(payload),
                 self._blob(vector),
                 json.dumps(payload, ensure_ascii=False, default=str),
+                _expiry(payload),
             )
             for vector, payload, id_ in zip(vectors, payloads, ids, strict=True)
         ]
         with self._write() as db:
             db.executemany(
-                f"INSERT INTO {self._table} (id, user_id, vector, payload) VALUES (?, ?, ?, ?)", rows
+                f"INSERT INTO {self._table} (id, user_id, vector, payload, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
             )
 
     def update(self, vector_id: str, vector: Any = None, payload: dict | None = None) -> None:
@@ -180,8 +196,8 @@ class SQLiteVectorStore:
                 if self._owner(payload) != found[0]:
                     raise ValueError("a row's user_id never changes")
                 db.execute(
-                    f"UPDATE {self._table} SET payload = ? WHERE id = ?",
-                    (json.dumps(payload, ensure_ascii=False, default=str), str(vector_id)),
+                    f"UPDATE {self._table} SET payload = ?, expires_at = ? WHERE id = ?",
+                    (json.dumps(payload, ensure_ascii=False, default=str), _expiry(payload), str(vector_id)),
                 )
             if vector is not None:
                 db.execute(
@@ -263,6 +279,14 @@ class SQLiteVectorStore:
     def delete_user(self, user_id: str) -> int:
         with self._write() as db:
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount
+
+    def expired(self, now: str) -> builtins.list[tuple[str, str]]:
+        """``(user_id, id)`` of every row whose expiry (stored as :func:`core.records.expiry_text`)
+        is at or before ``now``: one range scan of the expiry index."""
+        rows = self._query(
+            f"SELECT user_id, id FROM {self._table} WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
+        )
+        return [(user, id_) for user, id_ in rows]
 
     def users_with_prefix(self, prefix: str) -> builtins.list[str]:  # `list` here is the method
         if not prefix:

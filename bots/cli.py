@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     forget = action.add_parser("forget", help="erase everything held about a person")
     forget.add_argument("--user", required=True, help="the user key, e.g. discord:81234567890123456")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    load = action.add_parser("import", help="import a Cubby export file into a person's memory")
+    load.add_argument("--user", required=True, help="the user key the memories land under")
+    load.add_argument("file", type=Path, help="a Cubby export (cubby memories export, or /export)")
     sub.add_parser("slack", help="run the Slack bot")
     sub.add_parser("discord", help="run the Discord bot")
     return parser
@@ -70,6 +73,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.action == "export":
             return await operator.export_memories(settings, args.user, args.output)
+        if args.action == "import":
+            return await operator.import_memories(settings, args.user, args.file)
         return await operator.forget_memories(settings, args.user, assume_yes=args.yes)
     if args.command == "slack":
         from bots.slack import run as run_slack

@@ -1,4 +1,4 @@
-"""Operator commands for data requests: ``cubby memories export|forget --user KEY``.
+"""Operator commands for data requests: ``cubby memories export|forget|import --user KEY``.
 
 They open the same data dir as the running bots; the store's WAL mode makes that safe. They never
 create a store: pointed at a folder with no Cubby data, they say so and exit non-zero, instead of
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bots.operator_posts import delete_posts
-from core import InvalidInput, Settings, UserKey, open_hub, replies, storage
+from core import InvalidInput, Settings, UserKey, commands, imports, open_hub, replies, storage
 
 
 async def export_memories(settings: Settings, user: str, output: Path | None) -> int:
@@ -56,4 +56,22 @@ async def forget_memories(
     print(replies.forgotten(erased.count), file=sys.stderr)
     for line in (await delete_posts(settings, key, erased.posts)).lines():
         print(line, file=sys.stderr)
+    return 0
+
+
+async def import_memories(settings: Settings, user: str, source: Path) -> int:
+    """Import a Cubby export into ``user``'s memory, whoever's export it was (an operator moves a
+    person's data in, e.g. from another Cubby); every memory lands under ``user`` only. Importing
+    the same file again adds nothing."""
+    key = UserKey.parse(user)
+    storage.require_existing_store(settings)
+    try:
+        if source.stat().st_size > imports.MAX_IMPORT_BYTES:
+            raise InvalidInput(f"{source} is larger than {imports.MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+        content = source.read_bytes()
+    except OSError:
+        raise InvalidInput(f"{source} cannot be read") from None
+    async with open_hub(settings=settings) as hub:
+        result = await commands.import_export(hub.scoped(key), content, own_only=False)
+    print(f"{key}: " + replies.imported(result), file=sys.stderr)
     return 0

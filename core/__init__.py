@@ -1,6 +1,6 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, logs, metrics, replies, storage, visibility
+from core import commands, imports, logs, metrics, replies, storage, visibility
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
@@ -35,6 +35,7 @@ __all__ = [
     "Source",
     "UserKey",
     "commands",
+    "imports",
     "load_settings",
     "logs",
     "may_be_public",

@@ -74,7 +74,9 @@ def expiry_note(records: list[MemoryRecord]) -> str:
     return f" I'll erase it on {ends[0]}." if len(ends) == 1 else ""
 
 
-def edited(record: MemoryRecord, escape: Escape = _plain) -> str:
+def edited(record: MemoryRecord | None, escape: Escape = _plain) -> str:
+    if record is None:
+        return "I found no memory of yours with that id; nothing was changed."
     return f"Updated - I now remember: {escape(record.text)}. The old text is erased."
 
 

@@ -1,11 +1,12 @@
 """Erasure: people with unique canary strings, half of them forgotten, then every byte of every file
 in the data dir (database, WAL, shared memory, mem0's files) and of the run's log file is scanned.
 
-Forgotten people are erased the three ways Cubby offers: ``/forget`` everything, ``/forget`` one
-memory at a time, and the operator command ``cubby memories forget --user KEY --yes`` run while the
-hub is open (as it would be while the bots run). The scan runs with the hub still open and again
-after it closed; the scanner must also find the canaries of the people who were kept, or it would
-prove nothing.
+Forgotten people are erased the ways Cubby offers: ``/forget`` everything, ``/forget`` one
+memory at a time, the operator command ``cubby memories forget --user KEY --yes`` run while the
+hub is open (as it would be while the bots run), an edit of every memory (the old text with its
+canary must be gone, the new text stays), and expiry (memories made to expire, then the sweeper).
+The scan runs with the hub still open and again after it closed; the scanner must also find the
+canaries of the people who were kept, or it would prove nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import io
 import random
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from bench.assurance.keys import confusable_keys
@@ -21,8 +23,12 @@ from bench.assurance.population import SHARED_TEXTS
 from bench.assurance.report import CANARY, Figure, canary
 from bots.operator import forget_memories
 from core import ScopedMemory, Settings, Source, UserKey, commands, open_hub
+from core.memory import sweeper
+from core.records import utc_now
 
-WAYS = ("forget everything", "forget one by one", "operator command")
+WAYS = ("forget everything", "forget one by one", "operator command", "edit", "expiry")
+#: How many memories a person keeps after each way (an edit keeps them, with new text).
+KEEPS = {"edit": True}
 
 
 def canaries_on_disk(paths: list[Path]) -> dict[str, list[str]]:
@@ -44,6 +50,13 @@ async def _forget(way: str, memory: ScopedMemory, settings: Settings) -> None:
     elif way == "forget one by one":
         for record in await memory.get_all():
             await commands.forget_one(memory, record.id)
+    elif way == "edit":
+        for record in await memory.get_all():
+            await commands.edit(
+                memory, record.id, record.text.partition(", secret ")[0] + ", secret redacted"
+            )
+    elif way == "expiry":
+        pass  # their memories were made to expire; the sweep below erases them
     else:
         with contextlib.redirect_stderr(io.StringIO()):  # it reports to the operator on stderr
             await forget_memories(settings, str(memory.key), assume_yes=True)
@@ -59,13 +72,6 @@ async def check_erasure(
     ways: dict[str, str] = {}
     async with open_hub(settings=settings) as hub:
         memories = {key: hub.scoped(UserKey.parse(key)) for key in confusable_keys(people)}
-        for key, memory in memories.items():
-            held[key] = [canary(rng) for _ in range(memories_each)]
-            for token in held[key]:
-                await memory.add(
-                    f"{rng.choice(SHARED_TEXTS)}, secret {token}", source=Source("cli", "erasure")
-                )
-            await memory.search(f"what is my secret {held[key][0]}")  # a query that quotes it, too
         forgotten = set(rng.sample(sorted(memories), people // 2))
         operator_runs = 0
         for index, key in enumerate(sorted(forgotten)):
@@ -74,7 +80,17 @@ async def check_erasure(
                 way = WAYS[0]  # each run opens a second hub; a few are enough to show it is safe
             operator_runs += way == "operator command"
             ways[key] = way
-            await _forget(way, memories[key], settings)
+        soon = utc_now() + timedelta(hours=1)
+        for key, memory in memories.items():
+            held[key] = [canary(rng) for _ in range(memories_each)]
+            expires = soon if ways.get(key) == "expiry" else None
+            for token in held[key]:
+                text = f"{rng.choice(SHARED_TEXTS)}, secret {token}"
+                await memory.add(text, source=Source("cli", "erasure"), expires_at=expires)
+            await memory.search(f"what is my secret {held[key][0]}")  # a query that quotes it, too
+        for key in sorted(forgotten):
+            await _forget(ways[key], memories[key], settings)
+        await sweeper.sweep_expired(hub, soon + timedelta(seconds=1))
         open_files = [*files_under(settings.data_dir), log_file]
         scans["hub open"] = canaries_on_disk(open_files)
         kept = [key for key in memories if key not in forgotten]
@@ -82,7 +98,10 @@ async def check_erasure(
         for key in kept:
             texts = sorted(CANARY.findall(" ".join(r.text for r in await memories[key].get_all())))
             intact += texts == sorted(held[key])
-        emptied = sum([await memories[key].count() == 0 for key in forgotten])
+        emptied = 0
+        for key in forgotten:
+            expected = memories_each if KEEPS.get(ways[key]) else 0
+            emptied += await memories[key].count() == expected
     closed_files = [*files_under(settings.data_dir), log_file]
     scans["hub closed"] = canaries_on_disk(closed_files)
     files = sorted(set(open_files) | set(closed_files))

@@ -16,14 +16,14 @@ from typing import Any, Literal
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bots.slack import actions, blocks, conversation, home, slash, uninstall
+from bots.slack import actions, blocks, conversation, home, personal, slash, uninstall
 from bots.slack.services import Services
 
 
 @dataclass(frozen=True, slots=True)
 class Listener:
-    kind: Literal["command", "action", "event"]
-    matches: str  # the command name, the action id or the event type
+    kind: Literal["command", "action", "event", "view"]
+    matches: str  # the command name, the action id, the event type or the modal's callback_id
     handler: Callable[..., Awaitable[None]]
 
 
@@ -35,6 +35,8 @@ LISTENERS: tuple[Listener, ...] = (
     Listener("action", blocks.FORGET, actions.forget),
     Listener("action", blocks.FORGET_CANCEL, actions.cancel_forget),
     Listener("action", blocks.RECALL_PAGE, actions.turn_recall_page),
+    Listener("action", blocks.EDIT, personal.open_edit),
+    Listener("view", blocks.EDIT_MODAL, personal.submit_edit),
     Listener("event", "app_home_opened", home.home_opened),
     Listener("action", blocks.HOME_PAGE, home.turn_page),
     Listener("action", blocks.HOME_DELETE, home.delete_one),
@@ -56,5 +58,7 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
 
     app.middleware(provide_services)
     for listener in LISTENERS:
-        add = {"command": app.command, "action": app.action, "event": app.event}[listener.kind]
+        add = {"command": app.command, "action": app.action, "event": app.event, "view": app.view}[
+            listener.kind
+        ]
         add(listener.matches)(listener.handler)

@@ -15,6 +15,7 @@ from bots.discord import respond
 from bots.discord.boundary import contain
 from bots.discord.cogs.conversation import ConversationCog
 from bots.discord.cogs.memory import MemoryCog
+from bots.discord.cogs.personal import PersonalCog
 from bots.discord.lifecycle import Lifecycle, admit
 from bots.discord.render import NO_MENTIONS
 from bots.discord.respond import Timing
@@ -66,6 +67,7 @@ class CubbyBot(ext_commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(MemoryCog(self.hub, self.timing))
+        await self.add_cog(PersonalCog(self.hub, self.timing))
         await self.add_cog(ConversationCog(self, self.hub, self.agent))
         await self.sync_commands()
 

@@ -153,6 +153,7 @@ class DiscordSession:
         *,
         in_dm: bool,
         message: dict[str, Any] | None = None,
+        permissions: str = "0",
     ) -> Sent:
         sent = Sent(snowflake(), "token-" + secrets.token_hex(12))
         payload: dict[str, Any] = {
@@ -175,7 +176,7 @@ class DiscordSession:
             payload.update(user=person.payload, channel_id=dm["id"], channel=dm)
             payload["authorizing_integration_owners"] = {"0": GUILD_ID}
         else:
-            member = member_payload(user=person.payload, permissions="0")
+            member = member_payload(user=person.payload, permissions=permissions)
             payload.update(guild_id=GUILD_ID, guild_locale="en-US", channel_id=CHANNEL_ID, member=member)
             payload.update(channel=_channel_payload(), authorizing_integration_owners={"0": GUILD_ID})
         await self.fake.dispatch("INTERACTION_CREATE", payload)

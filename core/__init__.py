@@ -1,12 +1,13 @@
 """Cubby's platform-neutral core. Adapters use only what is exported here."""
 
-from core import commands, imports, logs, metrics, replies, storage, visibility
+from core import commands, durations, imports, logs, metrics, replies, storage, visibility
 from core.agent import Agent, AgentReply
 from core.commands import ExportFile, ForgetPlan, Recalled
 from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey, MemoryFull
 from core.keys import UserKey
-from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub
+from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub, sweeper
+from core.memory.prefs import PersonSettings
 from core.records import MemoryRecord, Source
 from core.shared_state import SharedState, open_shared_state
 from core.visibility import ReplyKind, may_be_public
@@ -26,6 +27,7 @@ __all__ = [
     "InvalidUserKey",
     "MemoryFull",
     "MemoryRecord",
+    "PersonSettings",
     "PostRef",
     "Recalled",
     "ReplyKind",
@@ -35,6 +37,7 @@ __all__ = [
     "Source",
     "UserKey",
     "commands",
+    "durations",
     "imports",
     "load_settings",
     "logs",
@@ -44,5 +47,6 @@ __all__ = [
     "open_shared_state",
     "replies",
     "storage",
+    "sweeper",
     "visibility",
 ]

@@ -20,9 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack import blocks, cleanup
 from bots.slack.actions import clicked_value
 from bots.slack.services import Respond, Services, respond_privately, services_of
-from core import InvalidInput, ScopedMemory, commands, imports, replies
-from core.durations import parse_span
-from core.memory import sweeper
+from core import InvalidInput, ScopedMemory, commands, durations, imports, replies, sweeper
 
 log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[Any]]
@@ -194,6 +192,8 @@ async def _retention(rest: str, body: dict[str, Any], client: AsyncWebClient, se
         older = await sweeper.count_older(services.hub, scope, days) if days else 0
         return replies.retention_status(days, older)
     days = (
-        None if rest in ("off", "none", "never") else max(1, round(parse_span(rest).total_seconds() / 86400))
+        None
+        if rest in ("off", "none", "never")
+        else max(1, round(durations.parse_span(rest).total_seconds() / 86400))
     )
     return replies.retention_set(days, await sweeper.set_retention(services.hub, scope, days))

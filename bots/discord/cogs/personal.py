@@ -15,12 +15,11 @@ from discord import app_commands
 from discord.ext import commands as ext_commands
 
 from bots.discord import respond
+from bots.discord.cleanup import delete_posts
 from bots.discord.identity import memory_of
 from bots.discord.render import Reply, escape
 from bots.discord.respond import Timing
-from core import Hub, InvalidInput, ScopedMemory, commands, imports, replies
-from core.memory import sweeper
-from core.memory.prefs import PersonSettings
+from core import Hub, InvalidInput, PersonSettings, ScopedMemory, commands, imports, replies, sweeper
 
 where_usable = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
 MODAL_TEXT_LIMIT = 4000  # Discord's limit for a text input
@@ -47,7 +46,9 @@ class EditModal(discord.ui.Modal, title="Edit a memory"):
 
         async def work() -> Reply:
             edited = await commands.edit(memory, self.memory_id, self.text.value)
-            return Reply(replies.edited(edited.record, escape))
+            removed, not_removed = await delete_posts(interaction.client, edited.posts)
+            done = replies.edited(edited.record, escape)
+            return Reply(" ".join(filter(None, [done, replies.posts_removed(removed, not_removed)])))
 
         await respond.answer(interaction, work(), defer_after=self.timing.defer_after)
 

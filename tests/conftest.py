@@ -92,10 +92,13 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Without the background sweeper: tests sweep when they mean to (tests/test_sweeper.py runs it)."""
     if backend == "postgres":
         url = request.getfixturevalue("postgres_url")
-        return load_settings(data_dir=tmp_path / "data", backend="postgres", database_url=url)
-    return load_settings(data_dir=tmp_path / "data")
+        return load_settings(
+            data_dir=tmp_path / "data", backend="postgres", database_url=url, sweep_seconds=0
+        )
+    return load_settings(data_dir=tmp_path / "data", sweep_seconds=0)
 
 
 @pytest.fixture

@@ -183,7 +183,12 @@ class Mem0Backend:
         row = self.store.get(memory_id)
         if row is None or row.payload.get("user_id") != user:
             return False
-        self.memory.delete(memory_id)
+        try:
+            self.memory.delete(memory_id)
+        except ValueError:  # mem0's "not found": another process (a sweeper, a forget) erased it
+            if self.store.get(memory_id) is None:
+                return False
+            raise
         self.embedder.forget([str(row.payload.get("data", ""))])
         self._flush()
         return True

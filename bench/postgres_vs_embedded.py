@@ -1,6 +1,6 @@
-"""Per-user search p50/p99 on PostgreSQL + pgvector beside the embedded SQLite store, in one run
-(issue 7), plus what a forget costs on each (delete + VACUUM on PostgreSQL, delete + WAL truncation
-on SQLite).
+"""Per-user search p50/p99 on PostgreSQL beside the embedded SQLite store, in one run (issue 7), plus
+what a forget costs on each (key destruction, delete + VACUUM on PostgreSQL, delete + WAL
+truncation on SQLite). Both hold sealed rows and score one person's rows in the process.
 
     python -m bench.postgres_vs_embedded                    # 100K users, about 1.2M memories
     python -m bench.postgres_vs_embedded --users 2000       # a quick run
@@ -9,8 +9,8 @@ on SQLite).
 Both stores are Cubby's own store classes (``core.memory.stores.postgres.PostgresVectorStore``,
 ``core.memory.stores.sqlite.SQLiteVectorStore``) holding the same rows: each user has 5 to 500 memories (mean
 about 12), with mem0-shaped payloads. Vectors are NOT embeddings of the texts: they are drawn from a
-pool of random unit vectors that is reused across rows, so that 1.2M rows seed in minutes (bulk
-binary COPY into PostgreSQL, one executemany transaction into SQLite), not through mem0's add. The
+pool of random unit vectors that is reused across rows, so that 1.2M rows seed in minutes (through
+each store's own ``insert`` in batches, keys created in bulk), not through mem0's add. The
 figures are store-level: one user's top-k by exact cosine distance, timed around the store's
 ``search`` call, queries interleaved over randomly chosen users.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import struct
 import tempfile
 import time
 import uuid
@@ -36,9 +35,9 @@ import numpy as np
 import psycopg
 
 from core import load_settings
-from core.memory.backends import postgres_store
+from core.memory.backends import open_keyring, postgres_store
 from core.memory.embedding import DIMENSIONS
-from core.memory.stores.sqlite import SQLiteVectorStore, connect
+from core.memory.stores.sqlite import SQLiteVectorStore
 
 TOPICS = ["tennis", "coffee", "Lisbon", "a window seat", "peanuts", "jazz", "green", "my dog Biscuit"]
 
@@ -69,41 +68,24 @@ def vector_pool(size: int, seed: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def seed_postgres(url: str, pool: np.ndarray, source: Iterator[tuple[uuid.UUID, str, int, dict]]) -> int:
-    """Binary COPY: uuid, pgvector's binary vector (dims, 0, float4s), jsonb (version 1 + text)."""
-    encoded = [struct.pack("!hh", DIMENSIONS, 0) + vector.astype(">f4").tobytes() for vector in pool]
+def seed(store: Any, pool: np.ndarray, source: Iterator[tuple[uuid.UUID, str, int, dict]]) -> int:
+    """Every row through the store's own ``insert`` (so it is sealed), 5,000 at a time."""
     count = 0
-    statement = "COPY memories (id, vector, payload) FROM STDIN (FORMAT BINARY)"
-    with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(statement) as copy:
-        copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0))
-        chunk = bytearray()
-        for id_, _, vector_index, payload in source:
-            document = b"\x01" + json.dumps(payload).encode()
-            vector = encoded[vector_index]
-            chunk += struct.pack("!hi", 3, 16) + id_.bytes
-            chunk += struct.pack("!i", len(vector)) + vector + struct.pack("!i", len(document)) + document
-            count += 1
-            if len(chunk) > 1 << 22:
-                copy.write(bytes(chunk))
-                chunk.clear()
-        copy.write(bytes(chunk) + struct.pack("!h", -1))
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE memories")  # what autovacuum would have done by now
-    return count
+    batch: list[tuple[uuid.UUID, str, int, dict]] = []
 
+    def flush() -> None:
+        store.keyring.ensure_many([user for _, user, _, _ in batch])
+        store.insert([pool[i] for _, _, i, _ in batch], [p for *_, p in batch], [str(i) for i, *_ in batch])
+        batch.clear()
 
-def seed_sqlite(path: Path, pool: np.ndarray, source: Iterator[tuple[uuid.UUID, str, int, dict]]) -> int:
-    blobs = [vector.tobytes() for vector in pool]
-    db = connect(path)
-    db.execute("BEGIN")
-    db.executemany(
-        'INSERT INTO "vec_memories" (id, user_id, vector, payload) VALUES (?, ?, ?, ?)',
-        ((str(id_), user, blobs[index], json.dumps(payload)) for id_, user, index, payload in source),
-    )
-    db.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # so the first forget does not fold the seeding in
-    count = db.execute('SELECT count(*) FROM "vec_memories"').fetchone()[0]
-    db.close()
+    for row in source:
+        batch.append(row)
+        count += 1
+        if len(batch) == 5_000:
+            flush()
+    if batch:
+        flush()
+    store.checkpoint()  # so the first forget does not fold the seeding in
     return count
 
 
@@ -129,7 +111,9 @@ def searches(store: Any, workload: list[tuple[str, list[float]]], top_k: int) ->
 
 
 def forgets(store: Any, users: list[str]) -> list[Callable[[], object]]:
-    return [lambda u=user: (store.delete_user(u), store.checkpoint()) for user in users]
+    return [
+        lambda u=user: (store.keyring.destroy(u), store.delete_user(u), store.checkpoint()) for user in users
+    ]
 
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
@@ -144,20 +128,26 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
             with psycopg.connect(server.url(), autocommit=True) as conn:
                 conn.execute("CREATE DATABASE cubby_bench")
             url = server.url("cubby_bench")
-        settings = load_settings(data_dir=work / "mem0", backend="postgres", database_url=url)
-        _, config = postgres_store(settings)  # imports mem0 the way Cubby does, then the store
+        master = {"master_key": uuid.uuid4().hex + uuid.uuid4().hex}
+        settings = load_settings(data_dir=work / "mem0", backend="postgres", database_url=url, **master)
+        _, config = postgres_store(settings)
         from core.memory.stores.postgres import PostgresVectorStore
 
-        postgres = PostgresVectorStore(**config.model_dump())
-        embedded = SQLiteVectorStore("memories", str(work / "memories.sqlite3"), DIMENSIONS)
+        postgres = PostgresVectorStore(**config.model_dump(), keyring=open_keyring(settings))
+        embedded_keys = open_keyring(load_settings(data_dir=work, **master))
+        embedded = SQLiteVectorStore(
+            "memories", str(work / "memories.sqlite3"), DIMENSIONS, keyring=embedded_keys
+        )
         pool = vector_pool(options.pool, options.seed)
 
         started = time.perf_counter()
-        pg_rows = seed_postgres(url, pool, rows(options.users, options.seed, options.pool))
+        pg_rows = seed(postgres, pool, rows(options.users, options.seed, options.pool))
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE sealed_memories")  # what autovacuum would have done by now
         pg_seconds = time.perf_counter() - started
         started = time.perf_counter()
         same_rows = rows(options.users, options.seed, options.pool)
-        sqlite_rows = seed_sqlite(work / "memories.sqlite3", pool, same_rows)
+        sqlite_rows = seed(embedded, pool, same_rows)
         sqlite_seconds = time.perf_counter() - started
         seeded = f"seeded {pg_rows:,} memories of {options.users:,} users"
         print(f"{seeded}: PostgreSQL {pg_seconds:.0f} s, SQLite {sqlite_seconds:.0f} s", flush=True)
@@ -175,11 +165,12 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         result["postgres_forget_ms"] = percentiles(timed(forgets(postgres, forgotten[::2])))
         result["embedded_forget_ms"] = percentiles(timed(forgets(embedded, forgotten[1::2])))
         with psycopg.connect(url) as conn:
-            size = conn.execute("SELECT pg_total_relation_size('memories')").fetchone()[0]
+            size = conn.execute("SELECT pg_total_relation_size('sealed_memories')").fetchone()[0]
         result["postgres_bytes_per_memory"] = size / pg_rows
         result["embedded_bytes_per_memory"] = (work / "memories.sqlite3").stat().st_size / sqlite_rows
-        postgres.close()
-        embedded.close()
+        for store in (postgres, embedded):
+            store.close()
+            store.keyring.close()
         return result
     finally:
         if server is not None:
@@ -195,7 +186,7 @@ def report(result: dict[str, Any]) -> str:
         f"per-user search, top {result['top_k']}, {result['users']:,} users, "
         f"{result['memories']:,} memories, {pg['n']:,} queries",
         f"{'':24}{'p50 ms':>10}{'p99 ms':>10}",
-        f"{'PostgreSQL + pgvector':24}{pg['p50']:>10.3f}{pg['p99']:>10.3f}",
+        f"{'PostgreSQL':24}{pg['p50']:>10.3f}{pg['p99']:>10.3f}",
         f"{'embedded SQLite':24}{sq['p50']:>10.3f}{sq['p99']:>10.3f}",
         f"{'ratio PostgreSQL/SQLite':24}{pg['p50'] / sq['p50']:>10.1f}{pg['p99'] / sq['p99']:>10.1f}",
         f"forget one person (delete + VACUUM / + WAL truncate), p50: PostgreSQL {pgf['p50']:.1f} ms, "
@@ -214,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forgets", type=int, default=20, help="people forgotten (half on each store)")
     parser.add_argument("--pool", type=int, default=4096, help="distinct random vectors reused by the rows")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--database-url", help="an empty database with pgvector (default: start a server)")
+    parser.add_argument("--database-url", help="an empty database (default: start a server)")
     parser.add_argument(
         "--data-dir", type=Path, default=None, help="where the SQLite file goes (default: tmp)"
     )

@@ -22,7 +22,7 @@ from bench import SCRATCH
 from bench.perf import baseline_qdrant
 from bench.perf.corpus import Corpus, build_pool
 from bench.perf.latency import recall_latencies, warm_up
-from bench.perf.seed import open_store, seed
+from bench.perf.seed import close_store, open_store, seed
 from bench.perf.stats import progress_bar, summary
 from bench.perf.workload import search_workload
 from core import load_settings, open_hub
@@ -49,7 +49,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
     store = open_store(options.data_dir / "cubby")
     with progress_bar(options.people, "seeding Cubby's store", options.progress) as advance:
         rows = seed(store, corpus, 0, options.people, advance)
-    store.close()
+    close_store(store)
 
     workload = search_workload(options.samples, options.people, options.seed)
     cubby = asyncio.run(_cubby(options, workload))

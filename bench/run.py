@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench import SCRATCH
+from bench import SCRATCH, sealed
 from bench.perf import baseline_qdrant, profile, report
 from bench.perf.ack import AckSampler, after_stop, available_probes
 from bench.perf.coldstart import measure_cold_start
@@ -39,7 +39,7 @@ from bench.perf.corpus import Corpus, Pool, build_pool
 from bench.perf.install import measure_install
 from bench.perf.latency import recall_latencies, store_latencies, warm_up
 from bench.perf.load import run_load
-from bench.perf.seed import STORE_FILE, open_store, real_payload_keys, seed
+from bench.perf.seed import STORE_FILE, close_store, open_store, real_payload_keys, seed
 from bench.perf.stats import cpu_count, peak_rss_mb, progress_bar, rss_mb, sqlite_bytes, summary
 from bench.perf.workers import run_workers
 from bench.perf.workload import FreshTexts, search_workload
@@ -125,7 +125,7 @@ class Bench:
                 if people == self.o.baseline_users:
                     asyncio.run(self.cubby_at_baseline_size(point))
         finally:
-            store.close()
+            close_store(store)
         ten_k = next((p for p in self.result["store"] if p["people"] == 10_000), None)
         for point in self.result["store"]:
             point["p50_vs_10k"] = (
@@ -213,6 +213,10 @@ class Bench:
         asyncio.run(self.through_cubby(largest))
         if o.baseline_users:
             self.baseline()
+        if o.sealed_samples:
+            self.result["sealed_vs_plain"] = sealed.measure_in(
+                o.data_dir / "sealed", o.sealed_samples, o.seed
+            )
         if o.install_size:
             self.result["install"] = measure_install(o.data_dir)
         if o.workers:
@@ -256,6 +260,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--ack-interval", type=float, default=0.1, help="seconds between slash commands per adapter")
     add("--baseline-users", type=int, default=10_000, help="people in the stock-store baseline (0: skip)")
     add("--baseline-samples", type=int, default=20, help="searches on the stock store (~1 s each at 10K)")
+    add("--sealed-samples", type=int, default=150, help="ScopedMemory ops, sealed vs unencrypted (0: skip)")
     add("--install-size", action="store_true", help="measure a fresh default install (needs the index)")
     add("--profile", action="store_true", help="sample the load phases with py-spy (raw files in results)")
     add("--workers", type=int, default=3, help="Slack HTTP workers on one store (0: skip that part)")

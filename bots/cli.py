@@ -11,9 +11,14 @@ from pathlib import Path
 
 from core import ConfigError, CubbyError, Settings, load_settings, logs, storage
 
+# Operator commands report on stderr themselves, one line per outcome; their log lines would only
+# interleave with that report (the bots' start-up warnings, such as where the master key is kept).
+_REPORTING_COMMANDS = ("memories", "keys")
 
-def _configure_logging(settings: Settings) -> None:
-    logs.configure(settings.log_level)
+
+def _configure_logging(settings: Settings, command: str) -> None:
+    quiet = command in _REPORTING_COMMANDS and settings.log_level != "DEBUG"
+    logs.configure("ERROR" if quiet else settings.log_level)
 
 
 # The optional dependencies each platform needs, and the extra that installs them.
@@ -56,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     load = action.add_parser("import", help="import a Cubby export file into a person's memory")
     load.add_argument("--user", required=True, help="the user key the memories land under")
     load.add_argument("file", type=Path, help="a Cubby export (cubby memories export, or /export)")
+    keys = sub.add_parser("keys", help="operator commands for the master key")
+    key_action = keys.add_subparsers(dest="action", required=True)
+    rotate = key_action.add_parser("rotate", help="re-wrap every person key under a new master key")
+    rotate.add_argument(
+        "--new-key-file", type=Path, help="where to write the new key (needed with CUBBY_MASTER_KEY)"
+    )
     sub.add_parser("slack", help="run the Slack bot")
     sub.add_parser("discord", help="run the Discord bot")
     return parser
@@ -76,6 +87,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "import":
             return await operator.import_memories(settings, args.user, args.file)
         return await operator.forget_memories(settings, args.user, assume_yes=args.yes)
+    if args.command == "keys":
+        from bots import operator
+
+        return await asyncio.to_thread(operator.rotate_keys, settings, args.new_key_file)
     if args.command == "slack":
         from bots.slack import run as run_slack
 
@@ -96,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     storage.restrict_new_files()  # everything Cubby writes holds memories or secrets
     try:
         settings = load_settings()
-        _configure_logging(settings)
+        _configure_logging(settings, args.command)
         return asyncio.run(_run(args, settings))
     except ConfigError as error:
         print(f"cubby: {error}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Operator commands for data requests: ``cubby memories export|forget|import --user KEY``.
+"""Operator commands: ``cubby memories export|forget|import --user KEY`` for data requests, and
+``cubby keys rotate`` for the master key.
 
 They open the same data dir as the running bots; the store's WAL mode makes that safe. They never
 create a store: pointed at a folder with no Cubby data, they say so and exit non-zero, instead of
@@ -14,7 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bots.operator_posts import delete_posts
-from core import InvalidInput, Settings, UserKey, commands, imports, open_hub, replies, storage
+from core import (
+    InvalidInput,
+    Settings,
+    UserKey,
+    commands,
+    imports,
+    open_hub,
+    replies,
+    rotate_master_key,
+    storage,
+)
+
+# How long ``forget`` waits for another process's reader before it reports the erasure unflushed.
+FLUSH_WAIT_SECONDS = 30.0
 
 
 async def export_memories(settings: Settings, user: str, output: Path | None) -> int:
@@ -52,10 +66,33 @@ async def forget_memories(
                 print("Not confirmed; nothing was erased.", file=sys.stderr)
                 return 1
         erased = await memory.erase_everything()
+        flushed = await hub.settle_erasure(FLUSH_WAIT_SECONDS)
     storage.erase_exports(storage.exports_dir(settings.data_dir, key))
     print(replies.forgotten(erased.count), file=sys.stderr)
     for line in (await delete_posts(settings, key, erased.posts)).lines():
         print(line, file=sys.stderr)
+    if not flushed:
+        print(
+            f"ERROR: the erasure is not flushed: another process has held a read open for over "
+            f"{FLUSH_WAIT_SECONDS:.0f} s. The key is destroyed, so nothing of {key} can be read; old "
+            "page images stay in the WAL until that reader ends. The next Cubby process to open the "
+            "data dir completes the flush; run this command again to wait for it.",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def rotate_keys(settings: Settings, new_key_file: Path | None) -> int:
+    """Re-wrap every person key under a new master key (no memory is re-encrypted)."""
+    count, path = rotate_master_key(settings, new_key_file)
+    print(f"re-wrapped {count} person keys under a new master key, now in {path}", file=sys.stderr)
+    if settings.master_key is not None:
+        print(
+            f"set CUBBY_MASTER_KEY_FILE={path} (or CUBBY_MASTER_KEY to its contents) on every worker, "
+            "then destroy the old key",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -7,6 +7,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey, MemoryFull
 from core.keys import UserKey
 from core.memory import EXPORT_FORMAT, Erased, Hub, PostRef, ScopedMemory, open_hub, sweeper
+from core.memory.backends import rotate_master_key
 from core.memory.prefs import PersonSettings
 from core.records import MemoryRecord, Source
 from core.shared_state import SharedState, open_shared_state
@@ -46,6 +47,7 @@ __all__ = [
     "open_hub",
     "open_shared_state",
     "replies",
+    "rotate_master_key",
     "storage",
     "sweeper",
     "visibility",

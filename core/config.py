@@ -45,8 +45,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir, alias="CUBBY_DATA_DIR")
     backend: Literal["embedded", "postgres", "hosted"] = Field("embedded", alias="CUBBY_BACKEND")
     database_url: SecretStr | None = Field(None, alias="CUBBY_DATABASE_URL")
-    # Seals Slack bot tokens in the shared store; without it, a key file in the data dir is used.
+    # Wraps every person's data key and seals Slack bot tokens; without either, the embedded store
+    # keeps a key file in the data dir.
     master_key: SecretStr | None = Field(None, alias="CUBBY_MASTER_KEY", min_length=16)
+    master_key_file: Path | None = Field(None, alias="CUBBY_MASTER_KEY_FILE")
 
     # Limits (per person)
     max_memory_chars: int = Field(2000, alias="CUBBY_MAX_MEMORY_CHARS", ge=10, le=20_000)

@@ -93,7 +93,10 @@ async def test_forgotten_people_leave_no_canary_in_any_file_and_the_others_are_i
 
     assert figure.passed, figure.line()
     assert figure.data["forgotten_canaries_left"] == {"hub open": 0, "hub closed": 0}
-    assert figure.data["kept_canaries_found_by_scan"] == figure.data["kept_canaries"] == 18
+    assert figure.data["kept_canaries_in_clear"] == 0 and figure.data["kept_canaries"] == 18
+    restored = figure.data["backup_restored_with_current_keys"]
+    assert restored["forgotten_rows_in_backup"] > 0  # the backup really holds them, sealed
+    assert restored["forgotten_readable"] == 0 and restored["kept_intact"] == 6
     assert LOG_FILE in figure.data["files_scanned"]
     assert all(figure.data["ways"].values())  # every way of forgetting was used
 
@@ -116,7 +119,7 @@ async def test_acknowledged_writes_survive_sigkill_and_a_lost_one_would_be_notic
 
     kept = next(memory_id for memory_id in acks.added if memory_id not in acks.deleting)
     with sqlite3.connect(data_dir / DATABASE) as connection:
-        connection.execute("DELETE FROM vec_memories WHERE id = ?", (kept,))
+        connection.execute("DELETE FROM sealed_memories WHERE id = ?", (kept,))
     assert await verify(data_dir, SEED, acks) == (1, 0, "ok")
 
 
@@ -263,3 +266,19 @@ def test_the_command_prints_one_line_per_guarantee_and_writes_the_figures(
         "concurrency",
     ]
     assert document["counts"]["probes"] == 300
+
+
+# -- forget barrier ----------------------------------------------------------------------------------
+async def test_the_barrier_check_finds_no_leftover_in_any_scenario(tmp_path: Path) -> None:
+    from bench.assurance.barrier import check_barrier
+
+    figure = await check_barrier(
+        lambda name: load_settings(data_dir=tmp_path / name), trials=2, timing_trials=10, seed=SEED
+    )
+
+    assert figure.passed, figure.line()
+    assert figure.data["extraction_after_forget_leftovers"] == 0
+    assert figure.data["add_in_flight_leftovers"] == 0
+    assert figure.data["reader_snapshot_readable"] == 0
+    assert figure.data["reader_snapshot_unflushed_after_next_open"] == 0
+    assert figure.data["cache_vectors_served_to_another"] == 0

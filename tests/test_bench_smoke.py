@@ -40,6 +40,7 @@ TINY = [
     "--baseline-samples=3",
     "--worker-events=6",
     "--worker-samples=20",
+    "--sealed-samples=0",  # bench.sealed has its own smoke test below
     "--name=smoke",
     "--no-progress",
 ]
@@ -216,3 +217,18 @@ def test_the_benchmarks_default_scratch_space_is_git_ignored_inside_the_reposito
             ["git", "check-ignore", "-q", str(default / "memories.sqlite3")], cwd=ROOT, check=False
         )
         assert ignored.returncode == 0, f"{default} is not git-ignored"
+
+
+def test_the_sealed_benchmark_compares_sealed_rows_with_the_unencrypted_layout(
+    tmp_path: Path, capsys
+) -> None:
+    from bench import sealed
+
+    figures = tmp_path / "sealed.json"
+    arguments = ["--people=4", "--memories=2", "--heavy=12", "--samples=4", "--forget=2", f"--json={figures}"]
+    assert sealed.main(arguments) == 0
+    result = json.loads(figures.read_text())
+    assert set(result["ratio_sealed_to_plain_p50"]) == {"search", "add", "heavy search"}
+    assert result["keys"]["created"] == 5 and result["keys"]["destroyed"] == 2
+    assert result["sealed"]["bytes_per_memory"] < result["plain"]["bytes_per_memory"]
+    assert "bytes per memory on disk" in capsys.readouterr().out

@@ -57,7 +57,9 @@ def test_a_session_writes_only_inside_the_data_dir_and_sends_no_telemetry(tmp_pa
     assert list(scratch.rglob("*")) == []
     assert Path("/tmp/qdrant").exists() == qdrant_default_existed
     written = {p.relative_to(data).parts[0] for p in data.rglob("*")}
-    assert written <= {"memories.sqlite3", "posts.sqlite3", "mem0"}
+    assert written <= {"memories.sqlite3", "posts.sqlite3", "keys.sqlite3", "master.key", "mem0"}
+    for name in written - {"mem0"}:
+        assert (data / name).stat().st_mode & 0o777 == 0o600, name
 
 
 # Records every attempt to resolve or reach an address that is not this machine, from the first line on.

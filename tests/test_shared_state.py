@@ -260,6 +260,7 @@ def _secret(value: str):
 async def test_the_data_dirs_key_and_store_are_private_and_the_key_is_made_once(
     settings: Settings, backend: str
 ) -> None:
+    settings = settings.model_copy(update={"master_key": None})  # the data dir's own key file, then
     first, second = open_shared_state(settings), open_shared_state(settings)
     try:
         await first.put("installation", "k", TOKEN)
@@ -285,6 +286,7 @@ def test_a_master_key_shorter_than_16_characters_is_a_clear_configuration_error(
 
 
 async def test_a_damaged_key_file_is_a_clear_error_not_a_new_key(settings: Settings) -> None:
+    settings = settings.model_copy(update={"master_key": None})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / KEY_FILE_NAME).write_bytes(b"not a key")
     with pytest.raises(ConfigError, match="not a Cubby key file"):

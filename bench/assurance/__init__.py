@@ -4,8 +4,9 @@
     python -m bench.assurance            # the full figures (about half an hour on 2 shared CPUs)
     python -m bench.assurance --quick    # the same checks at small counts (a minute or two)
 
-Checks, in order: isolation, concurrency, bad input, durability, erasure, logs (every log line of
-the run). Each uses its own data dir in a scratch run dir; the figures go to
+Checks, in order: isolation, concurrency, bad input, durability, erasure, barrier (the forget
+barrier, reader snapshots and the embedding cache), logs (every log line of the run). Each uses
+its own data dir in a scratch run dir; the figures go to
 ``bench/results/assurance-<date>.json``. Exit code 0 when every guarantee held. ``--seed`` makes a
 run reproducible.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.assurance.badinput import breakdown, check_bad_input
+from bench.assurance.barrier import check_barrier
 from bench.assurance.concurrency import check_concurrency
 from bench.assurance.durability import check_durability
 from bench.assurance.erasure import check_erasure
@@ -37,7 +39,7 @@ from bench.assurance.report import LOG_FILE, Figure, stop_watching, watch_logs, 
 from core import load_settings, open_hub
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKS = ("isolation", "concurrency", "bad-input", "durability", "erasure", "logs")
+CHECKS = ("isolation", "concurrency", "bad-input", "durability", "erasure", "barrier", "logs")
 ADAPTERS = ("terminal", "slack", "discord")
 FULL = {
     "probes": 100_000,
@@ -50,6 +52,8 @@ FULL = {
     "kill_rounds": 20,
     "erasure_people": 200,
     "erasure_memories": 5,
+    "barrier_trials": 20,
+    "timing_pairs": 60,
 }
 QUICK = {
     "probes": 5_000,
@@ -62,6 +66,8 @@ QUICK = {
     "kill_rounds": 3,
     "erasure_people": 40,
     "erasure_memories": 4,
+    "barrier_trials": 3,
+    "timing_pairs": 20,
 }
 
 
@@ -150,6 +156,12 @@ async def run_checks(
             run_dir / LOG_FILE,
             people=counts["erasure_people"],
             memories_each=counts["erasure_memories"],
+            seed=seed,
+        ),
+        "barrier": lambda: check_barrier(
+            settings_for,
+            trials=counts["barrier_trials"],
+            timing_trials=counts["timing_pairs"],
             seed=seed,
         ),
         "logs": lambda: check_logs(

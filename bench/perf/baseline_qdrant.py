@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bench.perf.corpus import Corpus, build_pool
+from bench.perf.plain_store import NoKeyring
 from bench.perf.stats import peak_rss_mb, progress_bar, summary
 from bench.perf.workload import search_workload, store_probes
 from core import Hub, UserKey, load_settings
@@ -38,7 +39,11 @@ _INSERT_BATCH = 5_000
 
 
 class StockStoreBackend(Mem0Backend):
-    """Cubby's backend over a store that has none of Cubby's extras; only searching is used here."""
+    """Cubby's backend over a store that has none of Cubby's extras (no sealing either); only
+    searching is used here."""
+
+    def _attach_keyring(self) -> None:
+        """The stock store keeps rows in clear; there is no keyring to give it."""
 
     def close(self) -> None:
         self.memory.vector_store.client.close()
@@ -95,6 +100,7 @@ async def scoped_latencies(memory: Any, people: int, samples: int, seed_: int) -
     settings = load_settings(data_dir=Path(memory.config.vector_store.config.path).parent)
     backend = StockStoreBackend(
         memory,
+        keyring=NoKeyring(),  # type: ignore[arg-type]
         max_memories_per_user=settings.max_memories_per_user,
         search_threshold=settings.search_threshold,
     )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.perf.corpus import Corpus, Progress
-from core import Settings, UserKey, open_hub
+from core import Settings, UserKey, load_settings, open_hub
+from core.memory.backends import open_keyring
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import COLLECTION
 from core.memory.stores.sqlite import SQLiteVectorStore
@@ -20,8 +21,15 @@ def store_path(data_dir: Path) -> Path:
 
 
 def open_store(data_dir: Path) -> SQLiteVectorStore:
+    """The store of ``data_dir`` with its keyring (the same master key a hub there will use)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteVectorStore(COLLECTION, str(store_path(data_dir)), DIMENSIONS)
+    keyring = open_keyring(load_settings(data_dir=data_dir))
+    return SQLiteVectorStore(COLLECTION, str(store_path(data_dir)), DIMENSIONS, keyring=keyring)
+
+
+def close_store(store: SQLiteVectorStore) -> None:
+    store.close()
+    store.keyring.close()
 
 
 def seed(store: SQLiteVectorStore, corpus: Corpus, start: int, stop: int, progress: Progress | None) -> int:
@@ -32,6 +40,7 @@ def seed(store: SQLiteVectorStore, corpus: Corpus, start: int, stop: int, progre
     for rows in corpus.rows(start, stop):
         for at in range(0, len(rows.ids), _INSERT_BATCH):
             end = at + _INSERT_BATCH
+            store.keyring.ensure_many([p["user_id"] for p in rows.payloads[at:end]])
             store.insert(list(rows.vectors[at:end]), rows.payloads[at:end], rows.ids[at:end])
             inserted += len(rows.ids[at:end])
         if progress:

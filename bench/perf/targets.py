@@ -87,6 +87,10 @@ def evaluate(result: dict[str, Any]) -> list[Verdict]:
         else:
             reason = (acks.get("skipped") or {}).get(platform, "not measured in this run")
             verdicts.append(Verdict(f"{platform} ack p99 <= 100 ms under load", "-", "n/a", reason))
+    sealed = (result.get("sealed_vs_plain") or {}).get("ratio_sealed_to_plain_p50") or {}
+    for op in ("search", "add"):
+        verdicts.append(_check(f"sealed {op} p50 <= 1.15x unencrypted", sealed.get(op), 1.15, at_most=True,
+                               unit="x", note="" if sealed else "run with --sealed-samples > 0"))  # fmt: skip
     cold = result.get("cold_start") or {}
     verdicts.append(_check("ready <= 2 s", cold.get("ready_s"), 2.0, at_most=True, unit="s"))
     install = result.get("install") or {}

@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import os
 import threading
+import time
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
@@ -106,38 +107,67 @@ def shared_encoder() -> MiniLMEncoder:
 
 
 class LocalEmbedder:
-    """The embedder mem0 calls (``embed`` / ``embed_batch``), with a small cache of recent texts so
-    the same query or memory is not embedded twice in a row."""
+    """The embedder mem0 calls (``embed`` / ``embed_batch``).
 
-    def __init__(self, config: object = None, cache_size: int = 2048) -> None:
+    Vectors are computed ahead of the mem0 call that needs them (:meth:`prime`, on the hub's embedding
+    threads, batched across people) and handed to exactly that call: each primed vector is used once
+    and then dropped. There is no cache shared between calls, because one would be a side channel -
+    a search for a sentence would be measurably faster if anyone else had recently stored or searched
+    it - and would keep a forgotten person's texts in memory. Priming always computes, even if the same
+    text is already waiting for someone else's call, for the same reason."""
+
+    def __init__(
+        self, config: object = None, max_waiting: int = 4096, lifetime_seconds: float = 60.0
+    ) -> None:
         self.config = config
         self._encoder = shared_encoder()
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
-        self._cache_size = cache_size
+        # text -> (vector, how many calls it is waiting for, when it was primed)
+        self._waiting: OrderedDict[str, tuple[list[float], int, float]] = OrderedDict()
+        self._max_waiting = max_waiting
+        self._lifetime = lifetime_seconds
         self._lock = threading.Lock()
 
     def embed(self, text: str, memory_action: str | None = None) -> list[float]:
         return self.embed_batch([text], memory_action)[0]
 
     def embed_batch(self, texts: list[str], memory_action: str | None = "add") -> list[list[float]]:
+        known: dict[str, list[float]] = {}
         with self._lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for text in dict.fromkeys(texts):
+                waiting = self._waiting.pop(text, None)
+                if waiting is not None:
+                    vector, calls, primed_at = waiting
+                    known[text] = vector
+                    if calls > 1:
+                        self._waiting[text] = (vector, calls - 1, primed_at)
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            fresh = dict(zip(missing, (v.tolist() for v in self._encoder.encode(missing)), strict=True))
-            known.update(fresh)
-            with self._lock:
-                self._cache.update(fresh)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            known.update(zip(missing, (v.tolist() for v in self._encoder.encode(missing)), strict=True))
         return [known[t] for t in texts]
 
     def prime(self, texts: list[str]) -> None:
-        """Embed ``texts`` now (from any thread) so the next ``embed`` of them is a cache hit."""
-        self.embed_batch(texts)
+        """Embed ``texts`` now (from any thread) for the one mem0 call about to need them."""
+        unique = list(dict.fromkeys(texts))
+        vectors = [v.tolist() for v in self._encoder.encode(unique)]
+        now = time.monotonic()
+        with self._lock:
+            for text, vector in zip(unique, vectors, strict=True):
+                _, calls, _ = self._waiting.pop(text, (None, 0, now))
+                self._waiting[text] = (vector, calls + 1, now)
+            # A call that failed before embedding leaves its vector waiting: drop stale ones.
+            while self._waiting:
+                oldest_text, (_, _, primed_at) = next(iter(self._waiting.items()))
+                if len(self._waiting) <= self._max_waiting and now - primed_at < self._lifetime:
+                    break
+                del self._waiting[oldest_text]
+
+    def waiting(self) -> int:
+        """How many primed vectors are waiting for their call (0 when nothing is in flight)."""
+        with self._lock:
+            return len(self._waiting)
 
     def forget(self, texts: list[str]) -> None:
-        """Drop cached vectors of erased text, so no derived form of it stays in memory."""
+        """Drop waiting vectors of erased text, so no derived form of it stays in memory."""
         with self._lock:
             for text in texts:
-                self._cache.pop(text, None)
+                self._waiting.pop(text, None)

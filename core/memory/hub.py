@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from core.errors import InvalidInput, InvalidUserKey
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
 from core.memory.calls import BackendCalls, Edited, Restored, clean_text, live, stored_metadata
+from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.posts import Erased, PostRef, PostStore, open_post_store
 from core.memory.prefs import PersonSettings
 from core.memory.sweeper import PostsHandler, run_sweeper
@@ -74,6 +76,11 @@ class Hub:
             except InvalidUserKey:
                 log.error("a stored row has a non-canonical user key; skipped")
         return keys
+
+    async def settle_erasure(self, timeout_seconds: float) -> bool:
+        """Wait until every erasure is flushed to disk (another process's reader can hold that up);
+        False if one is still pending after ``timeout_seconds``. For the operator command."""
+        return await self._calls.run(self._backend.settle, timeout_seconds)
 
     async def migrate(self, old: UserKey, new: UserKey) -> int:
         """Move every memory of ``old`` to ``new``, and the references to posts that quoted them;
@@ -209,6 +216,7 @@ class ScopedMemory:
         arrived = (source or Source("unknown")).arrived("extracted" if extract else "typed")
         metadata = stored_metadata(arrived, expires_at)
         metadata["source"].setdefault("at", utc_now().isoformat())
+        metadata[BEGAN_AT] = time.time()  # the forget barrier: a forget after this point wins
         if not extract:
             await self._calls.embed_ahead([m["content"] for m in messages])
         return await self._calls.run(self._backend.add, self._user, messages, metadata, extract)
@@ -264,6 +272,9 @@ class ScopedMemory:
         metadata = [
             stored_metadata((r.source or Source("unknown")).arrived("imported"), r.expires_at) for r in fresh
         ]
+        began = time.time()  # the forget barrier, as for an add: a forget after this point wins
+        for extra in metadata:
+            extra[BEGAN_AT] = began
         if fresh:
             await self._calls.embed_ahead([record.text for record in fresh])
             await self._calls.run(self._backend.restore, self._user, fresh, metadata)

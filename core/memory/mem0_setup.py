@@ -141,6 +141,14 @@ def import_mem0(settings: Settings) -> Any:
     return mem0
 
 
+def register_store(settings: Settings, provider: str, class_path: str) -> None:
+    """Make another vector store class available to :func:`build_memory` (the benchmarks' baseline)."""
+    import_mem0(settings)
+    from mem0.utils.factory import VectorStoreFactory
+
+    VectorStoreFactory.provider_to_class[provider] = class_path
+
+
 def _llm_config(settings: Settings) -> tuple[str, dict[str, Any]]:
     if not settings.llm_enabled:
         return _NO_LLM_PROVIDER, {}

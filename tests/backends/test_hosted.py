@@ -4,6 +4,7 @@ confined to exactly one person (``fake_platform.py``). Every test ends with no s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -228,3 +229,54 @@ async def test_expired_memories_are_erased_by_the_sweep(hub: Hub, platform: Fake
     await alice.add("kept")
     assert await sweeper.sweep_expired(hub, utc_now() + timedelta(hours=2)) == 1
     assert [r.text for r in await alice.get_all()] == ["kept"]
+
+
+def by_id_deletes(platform: FakePlatform) -> int:
+    return sum(
+        1
+        for r in platform.requests
+        if r.method == "DELETE" and r.path.startswith("/v1/memories/") and r.path != "/v1/memories/"
+    )
+
+
+async def test_an_extraction_queued_on_the_platform_before_a_forget_is_deleted_when_it_lands(
+    settings: Settings, platform: FakePlatform
+) -> None:
+    platform.extract_delay_seconds = 0.4  # the platform lands the extraction after the forget
+    with_llm = settings.model_copy(update={"openai_api_key": SecretStr("sk-unused-by-the-platform")})
+    async with open_hub(settings=with_llm) as hub:
+        alice, bob = hub.scoped(UserKey.cli("alice")), hub.scoped(UserKey.cli("bob"))
+        await alice.add("I live in Lisbon")
+        await bob.add("I live in Berlin")
+        assert await alice.add("My PIN is 4321", extract=True) == []  # queued on the platform
+        assert await alice.delete_all() == 1
+        deletes_before = by_id_deletes(platform)
+        await asyncio.sleep(0.6)  # it lands at 0.4 s; the sweep after the forget deletes it again
+        for _ in range(40):
+            if by_id_deletes(platform) > deletes_before and not platform.owned_by("cli:alice"):
+                break
+            await asyncio.sleep(0.1)
+        assert by_id_deletes(platform) == deletes_before + 1 and platform.owned_by("cli:alice") == []
+        assert await alice.get_all() == [] and await alice.count() == 0
+        assert [r.text for r in await bob.get_all()] == ["I live in Berlin"]
+        await alice.add("I moved to Porto")  # asked for after the forget: kept
+        assert [r.text for r in await alice.get_all()] == ["I moved to Porto"]
+    assert platform.violations == []
+
+
+async def test_a_memory_from_before_a_forget_is_never_returned_even_without_a_sweep(
+    settings: Settings, platform: FakePlatform
+) -> None:
+    """A process that forgot and then stopped leaves no sweep running: every read filters instead."""
+    platform.extract_delay_seconds = 0.3
+    with_llm = settings.model_copy(update={"openai_api_key": SecretStr("sk-unused-by-the-platform")})
+    async with open_hub(settings=with_llm) as hub:
+        await hub.scoped(UserKey.cli("alice")).add("My PIN is 4321", extract=True)
+        await hub.scoped(UserKey.cli("alice")).delete_all()
+    await asyncio.sleep(0.5)  # landed after the forget, with nobody sweeping
+    assert len(platform.owned_by("cli:alice")) == 1
+    async with open_hub(settings=with_llm) as hub:
+        alice = hub.scoped(UserKey.cli("alice"))
+        assert await alice.search("PIN") == [] and await alice.get_all() == []
+    assert platform.owned_by("cli:alice") == []  # the read deleted it
+    assert platform.violations == []

@@ -49,6 +49,7 @@ class FakePlatform:
     requests: list[Recorded] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     erase_delay_seconds: float = 0.0  # the platform queues deletions; this simulates the queue
+    extract_delay_seconds: float = 0.0  # ...and extractions: memories of an infer=True add land later
     entity_page_size: int = 3
     fail_next_with: int | None = None
     url: str = ""
@@ -123,21 +124,29 @@ class FakePlatform:
         if "filters" in body:
             self._violation(request, "an add carries filters")
         self.users.add(user)
-        now = datetime.now(UTC).isoformat()
-        stored = []
-        for message in body.get("messages") or []:
-            memory_id = str(uuid.uuid4())
-            self.memories[memory_id] = {
-                "id": memory_id,
-                "memory": message["content"],
-                "user_id": user,
-                "metadata": body.get("metadata"),
-                "created_at": now,
-                "updated_at": now,
-            }
-            stored.append({"id": memory_id, "data": {"memory": message["content"]}, "event": "ADD"})
+        stored: list[dict[str, Any]] = []
+
+        def land() -> None:
+            now = datetime.now(UTC).isoformat()
+            for message in body.get("messages") or []:
+                memory_id = str(uuid.uuid4())
+                self.memories[memory_id] = {
+                    "id": memory_id,
+                    "memory": message["content"],
+                    "user_id": user,
+                    "metadata": body.get("metadata"),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                stored.append({"id": memory_id, "data": {"memory": message["content"]}, "event": "ADD"})
+
         if body.get("infer", True):
+            if self.extract_delay_seconds:
+                asyncio.get_running_loop().call_later(self.extract_delay_seconds, land)
+            else:
+                land()
             return web.json_response({"event_id": str(uuid.uuid4()), "status": "PENDING"})
+        land()
         return web.json_response({"results": stored, "message": "ok"})
 
     async def _list(self, request: web.Request) -> web.Response:

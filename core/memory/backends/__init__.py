@@ -1,8 +1,8 @@
 """Choosing the memory backend from ``settings.backend``.
 
 - ``embedded``: mem0 over Cubby's SQLite store in the data dir (one machine, several processes);
-- ``postgres``: mem0 over PostgreSQL + pgvector (:mod:`core.memory.stores.postgres`), shared by any number
-  of Cubby processes on any number of machines;
+- ``postgres``: mem0 over PostgreSQL (:mod:`core.memory.stores.postgres`; sealed rows in a plain
+  table, no pgvector needed), shared by any number of Cubby processes on any number of machines;
 - ``hosted``: mem0's hosted platform through its async client (:mod:`core.memory.backends.hosted`).
 
 The first two are the same :class:`Mem0Backend` over a different vector store, so every guarantee
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -22,13 +23,16 @@ from core.memory.backends.hosted import open_hosted_backend
 from core.memory.backends.mem0 import Mem0Backend
 from core.memory.backends.protocol import Backend
 from core.memory.backends.threaded import ThreadedBackend
+from core.memory.crypto import Keyring, KeyUnavailable, load_master_key
+from core.memory.crypto.key_table import KeyTable, SQLiteKeyTable
+from core.memory.crypto.rotation import finish_interrupted_rotation, rotate
 from core.memory.embedding import DIMENSIONS
 from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
 from core.storage import private_dir
 
 _POSTGRES_PROVIDER = "cubby_postgres"
 
-__all__ = ["Backend", "ThreadedBackend", "open_backend"]
+__all__ = ["Backend", "ThreadedBackend", "open_backend", "open_keyring", "rotate_master_key"]
 
 
 class PostgresStoreConfig(BaseModel):
@@ -41,7 +45,7 @@ class PostgresStoreConfig(BaseModel):
 
 
 def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
-    """Register Cubby's pgvector store with mem0 and describe it for :func:`build_memory`."""
+    """Register Cubby's PostgreSQL store with mem0 and describe it for :func:`build_memory`."""
     if importlib.util.find_spec("psycopg") is None or importlib.util.find_spec("psycopg_pool") is None:
         raise ConfigError("CUBBY_BACKEND=postgres needs psycopg: pip install 'cubby[postgres]'")
     assert settings.database_url is not None  # Settings refuses postgres without it
@@ -59,14 +63,50 @@ def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
     )
 
 
+KEYS_FILE = "keys.sqlite3"
+
+
+def open_keyring(settings: Settings) -> Keyring:
+    """The person keys of the configured backend: ``<data dir>/keys.sqlite3`` for the embedded store,
+    the ``cubby_keys`` table on PostgreSQL."""
+    master = load_master_key(settings)
+    if settings.backend == "postgres":
+        from core.memory.stores.postgres_keys import PostgresKeyTable
+
+        assert settings.database_url is not None
+        table: KeyTable = PostgresKeyTable(settings.database_url.get_secret_value())
+    else:
+        table = SQLiteKeyTable(settings.data_dir / KEYS_FILE)
+    try:
+        return Keyring(table, master)
+    except KeyUnavailable as error:
+        try:
+            return Keyring(table, finish_interrupted_rotation(settings, error))
+        except KeyUnavailable:
+            table.close()
+            raise ConfigError(str(error)) from None
+
+
+def rotate_master_key(settings: Settings, new_key_file: Path | None = None) -> tuple[int, Path]:
+    """Re-wrap every person key under a new master key (see :mod:`core.memory.crypto.rotation`).
+    Returns how many keys were re-wrapped and the file now holding the new master key."""
+    keyring = open_keyring(settings)
+    try:
+        return rotate(keyring, settings, new_key_file)
+    finally:
+        keyring.close()
+
+
 async def open_backend(settings: Settings) -> Backend:
     if settings.backend == "hosted":
         return await open_hosted_backend(settings)
     store = postgres_store(settings) if settings.backend == "postgres" else embedded_store(settings)
+    keyring = await asyncio.to_thread(open_keyring, settings)
     memory = await asyncio.to_thread(build_memory, settings, store)
     return ThreadedBackend(
         Mem0Backend(
             memory,
+            keyring=keyring,
             max_memories_per_user=settings.max_memories_per_user,
             search_threshold=settings.search_threshold,
         )

@@ -15,18 +15,29 @@ the workspace prefix are used.
 
 The platform does its own embedding, so ``prime`` does nothing, and its calls are plain async I/O,
 awaited on the event loop: no thread of Cubby's is involved.
+
+The forget barrier. The platform queues fact extraction, so an extraction sent before a forget can
+land after it. Every add carries the time it was asked for (``BEGAN_AT`` in its metadata), and each
+forget is noted locally (:class:`core.memory.backends.forgets.ForgetLog`). A memory asked for before
+the person's last forget is deleted again wherever it shows up and is never returned: by a sweep
+that re-reads the person for about two minutes after a forget that had extractions in flight, and
+by every read after that. An add asked for before a forget but not yet sent is not sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from core.config import ConfigError, Settings
 from core.errors import BackendUnavailable, MemoryFull
+from core.memory.backends.forgets import ForgetLog
 from core.memory.backends.mem0 import owned_records
+from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.mem0_setup import import_mem0
 from core.records import MemoryRecord, expiry_text
 
@@ -35,6 +46,8 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "https://api.mem0.ai"
 _PAGE_SIZE = 200  # the platform's largest page
 _ERASE_POLL_SECONDS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # about 6 s in all
+_SWEEP_SECONDS = (0.5, 1, 2, 4, 8, 16, 32, 64)  # about two minutes after a forget
+_EXTRACTION_WINDOW_SECONDS = 600.0  # an extraction sent this recently may still be queued
 
 ALSO_HELD = (
     "the mem0 platform may also hold its own change history of these memories and its logs; "
@@ -64,10 +77,36 @@ class HostedBackend:
 
     also_held = ALSO_HELD
 
-    def __init__(self, client: Any, *, max_memories_per_user: int, search_threshold: float) -> None:
+    def __init__(
+        self, client: Any, *, forgets: ForgetLog, max_memories_per_user: int, search_threshold: float
+    ) -> None:
         self.client = client
+        self.forgets = forgets
         self.max_memories_per_user = max_memories_per_user
         self.search_threshold = search_threshold
+        self._extracting: dict[str, float] = {}  # user -> when this process last sent an extraction
+        self._sweeps: set[asyncio.Task[None]] = set()
+
+    async def _current(self, user: str, items: list[Mapping[str, Any]]) -> list[MemoryRecord]:
+        """The records among ``items`` that are ``user``'s, less those asked for before the person's
+        last forget, which are deleted again (the read just showed they are this person's)."""
+        forgotten_at = self.forgets.last(user)
+        kept = []
+        for item in items:
+            began = (item.get("metadata") or {}).get(BEGAN_AT)
+            stale = forgotten_at is not None and isinstance(began, int | float) and began <= forgotten_at
+            if stale and item.get("user_id") == user:
+                await self._delete_quietly(str(item["id"]))
+            else:
+                kept.append(item)
+        return owned_records(user, kept)
+
+    async def _delete_quietly(self, memory_id: str) -> None:
+        try:
+            await self.client.delete(memory_id)
+        except Exception as error:
+            if not _not_found(error):
+                log.warning("could not delete a memory from before a forget: %s", type(error).__name__)
 
     @staticmethod
     def _scope(user: str) -> dict[str, str]:
@@ -81,26 +120,28 @@ class HostedBackend:
         found = await self.client.search(
             query, filters=self._scope(user), top_k=limit, threshold=self.search_threshold
         )
-        return owned_records(user, found.get("results") or [])
+        return await self._current(user, found.get("results") or [])
 
     async def get_all(self, user: str) -> list[MemoryRecord]:
         records: list[MemoryRecord] = []
         last_page = self.max_memories_per_user // _PAGE_SIZE + 1
         for page in range(1, last_page + 1):
             listed = await self._page(self._scope(user), page, _PAGE_SIZE)
-            records.extend(owned_records(user, listed.get("results") or []))
+            records.extend(await self._current(user, listed.get("results") or []))
             if not listed.get("next"):
                 break
         return sorted(records, key=_oldest_first)
 
     async def count(self, user: str) -> int:
+        if self.forgets.last(user) is not None:
+            return len(await self.get_all(user))  # recently forgotten: count what really is current
         listed = await self._page(self._scope(user), 1, 1)
         return int(listed.get("count") or 0)
 
     async def _mine(self, user: str, memory_ids: list[str]) -> list[MemoryRecord]:
         listed = await self._page({**self._scope(user), "memory_ids": memory_ids}, 1, _PAGE_SIZE)
         wanted = set(memory_ids)
-        return [r for r in owned_records(user, listed.get("results") or []) if r.id in wanted]
+        return [r for r in await self._current(user, listed.get("results") or []) if r.id in wanted]
 
     async def get(self, user: str, memory_id: str) -> MemoryRecord | None:
         found = await self._mine(user, [memory_id])
@@ -130,6 +171,11 @@ class HostedBackend:
     ) -> list[MemoryRecord]:
         if await self.count(user) + (0 if infer else len(messages)) > self.max_memories_per_user:
             raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
+        began, forgotten_at = metadata.get(BEGAN_AT), self.forgets.last(user)
+        if isinstance(began, float) and forgotten_at is not None and forgotten_at >= began:
+            return []  # asked for before a forget of this person that has happened since
+        if infer:
+            self._extracting[user] = time.time()
         result = await self.client.add(messages, user_id=user, metadata=metadata, infer=infer)
         # Verbatim adds are stored synchronously and listed; extraction is queued on the platform
         # (an event id, no memories yet), so it returns nothing here.
@@ -192,6 +238,7 @@ class HostedBackend:
         """Everything of ``user`` on the platform: the memories, then the user entity. The platform
         queues deletions; this waits (a few seconds at most) until a scoped count shows none left."""
         held = await self.count(user)
+        self.forgets.record(user)  # from here on, what was asked for before is deleted on sight
         # Sent even when nothing is listed: an extraction may be queued on the platform.
         await self.client.delete_all(user_id=user)
         if held:
@@ -201,7 +248,20 @@ class HostedBackend:
         except Exception as error:
             if not _not_found(error):
                 raise
+        if time.time() - self._extracting.pop(user, 0.0) < _EXTRACTION_WINDOW_SECONDS:
+            sweep = asyncio.create_task(self._sweep(user))
+            self._sweeps.add(sweep)
+            sweep.add_done_callback(self._sweeps.discard)
         return held
+
+    async def _sweep(self, user: str) -> None:
+        """Re-read ``user`` for a while after a forget, deleting what their queued extractions land."""
+        for pause in _SWEEP_SECONDS:
+            await asyncio.sleep(pause)
+            try:
+                await self.get_all(user)
+            except Exception as error:
+                log.warning("a sweep after a forget failed: %s", type(error).__name__)
 
     async def _wait_until_erased(self, user: str) -> None:
         for pause in _ERASE_POLL_SECONDS:
@@ -210,8 +270,16 @@ class HostedBackend:
             await asyncio.sleep(pause)
         log.warning("the platform has not finished an erasure yet; it continues in the background")
 
+    async def settle(self, timeout_seconds: float) -> bool:
+        """Nothing of Cubby's to flush: the platform keeps the data."""
+        return True
+
     async def close(self) -> None:
+        for sweep in self._sweeps:
+            sweep.cancel()  # whatever lands later is deleted by the next read of that person
+        await asyncio.gather(*self._sweeps, return_exceptions=True)
         await self.client.async_client.aclose()
+        self.forgets.close()
 
 
 async def _check_reachable(host: str, api_key: str, timeout: float) -> None:
@@ -248,6 +316,7 @@ async def open_hosted_backend(settings: Settings) -> HostedBackend:
         raise BackendUnavailable(f"cannot start the mem0 client ({type(error).__name__})") from None
     return HostedBackend(
         client,
+        forgets=ForgetLog(settings.data_dir / "forgets.sqlite3"),
         max_memories_per_user=settings.max_memories_per_user,
         search_threshold=settings.search_threshold,
     )

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from core.errors import MemoryFull
+from core.memory.crypto import Keyring
+from core.memory.crypto.keyring import BEGAN_AT
 from core.records import MemoryRecord, Source, is_memory_id, parse_time, utc_now
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ class CubbyStore(Protocol):
     def count(self, user_id: str) -> int: ...
     def delete_user(self, user_id: str) -> int: ...
     def users_with_prefix(self, prefix: str) -> list[str]: ...
+    def use_keyring(self, keyring: Keyring) -> None: ...
     def expired(self, now: str) -> list[tuple[str, str]]: ...
     def insert(self, vectors: list[Any], payloads: list[dict] | None, ids: list[str] | None) -> None: ...
     def checkpoint(self) -> bool: ...
@@ -72,16 +76,25 @@ def owned_records(user: str, items: list[Mapping[str, Any]]) -> list[MemoryRecor
 
 
 class Mem0Backend:
-    def __init__(self, memory: Any, *, max_memories_per_user: int, search_threshold: float) -> None:
+    def __init__(
+        self, memory: Any, *, keyring: Keyring, max_memories_per_user: int, search_threshold: float
+    ) -> None:
         self.memory = memory
+        self.keyring = keyring
         self.store: CubbyStore = memory.vector_store
         # mem0 creates its entity store lazily and only cleans it up if it exists in this process
         # (mem0 #7226); creating it now makes every delete clean up linked entities.
         self.entities: CubbyStore = memory.entity_store
+        self._attach_keyring()
         self.embedder = memory.embedding_model
         self.max_memories_per_user = max_memories_per_user
         self.search_threshold = search_threshold
-        self._unflushed = False
+        self.flush_if_pending()  # an erasure another process could not flush is completed here
+
+    def _attach_keyring(self) -> None:
+        """Give both stores the keyring they seal and open every row with."""
+        for store in (self.store, self.entities):
+            store.use_keyring(self.keyring)
 
     # -- reads -----------------------------------------------------------------------------------
     def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]:
@@ -119,10 +132,16 @@ class Mem0Backend:
     def add(
         self, user: str, messages: list[dict[str, str]], metadata: dict[str, Any], infer: bool
     ) -> list[MemoryRecord]:
+        metadata = dict(metadata)
+        began = metadata.pop(BEGAN_AT, None)
+        if isinstance(began, float) and self.keyring.forgotten_since(user, began):
+            return []  # asked for before a forget of this person that has happened since: dropped
         if self.store.count(user) + (0 if infer else len(messages)) > self.max_memories_per_user:
             raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
         self.flush_if_pending()
-        result = self.memory.add(messages, user_id=user, metadata=metadata, infer=infer)
+        # The key is captured now; every row of this add lands only if it still exists then.
+        with self.keyring.pinned(user, self.keyring.ensure(user)):
+            result = self.memory.add(messages, user_id=user, metadata=metadata, infer=infer)
         records = []
         for item in result["results"]:
             if item.get("event") == "ADD":
@@ -155,7 +174,17 @@ class Mem0Backend:
             raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
         from mem0.utils.lemmatization import lemmatize_for_bm25
 
+        metadata = [dict(extra) for extra in metadata]
+        began = [extra.pop(BEGAN_AT, None) for extra in metadata]
+        if any(isinstance(b, float) and self.keyring.forgotten_since(user, b) for b in began):
+            return []  # asked for before a forget of this person that has happened since: dropped
         self.flush_if_pending()
+        with self.keyring.pinned(user, self.keyring.ensure(user)):
+            return self._insert_restored(user, records, metadata, lemmatize_for_bm25)
+
+    def _insert_restored(
+        self, user: str, records: list[MemoryRecord], metadata: list[dict[str, Any]], lemmatize: Any
+    ) -> list[str]:
         stored = []
         for record, extra in zip(records, metadata, strict=True):
             free = is_memory_id(record.id) and self.store.get(record.id) is None
@@ -169,7 +198,7 @@ class Mem0Backend:
                 "hash": hashlib.md5(record.text.encode()).hexdigest(),
                 "created_at": created,
                 "updated_at": record.updated_at.isoformat() if record.updated_at else created,
-                "text_lemmatized": lemmatize_for_bm25(record.text),
+                "text_lemmatized": lemmatize(record.text),
             }
             vector = self.embedder.embed(record.text, "add")
             self.store.insert(vectors=[vector], payloads=[payload], ids=[memory_id])
@@ -194,30 +223,55 @@ class Mem0Backend:
         return True
 
     def delete_all(self, user: str) -> int:
-        """Complete erasure: every memory row and every entity row of ``user``.
+        """Complete erasure: the person's key, then every memory row and every entity row.
 
-        mem0's own ``delete_all`` deletes one memory at a time and re-scans the entity store for
-        each; with no history to keep, deleting the user's rows from both collections directly is
-        the same end state, in one transaction each."""
+        Destroying the key first is what makes this final for every copy of the rows (backups,
+        WAL frames, freed pages); deleting the rows afterwards waits for any write that captured
+        the key before it was destroyed. mem0's own ``delete_all`` deletes one memory at a time and
+        re-scans the entity store for each; deleting the user's rows from both collections directly
+        is the same end state, in one transaction each."""
         texts = [r.text for r in self.get_all(user)]
+        self.keyring.destroy(user)
         removed = self.store.delete_user(user)
         self.entities.delete_user(user)
         self.embedder.forget(texts)
         self._flush()
         return removed
 
-    def _flush(self) -> None:
-        flushed = all([store.checkpoint() for store in (self.store, self.entities)])
-        if not flushed:
-            log.warning("the WAL is busy in another process; erasure will be flushed on the next write")
-        self._unflushed = not flushed
+    def _flush(self) -> bool:
+        """Checkpoint and truncate every WAL, so no old page image of erased rows or keys stays in a
+        file. If another process's read snapshot prevents it, that is recorded in the key table, and
+        the next write here, or the next process to open the store, completes it."""
+        stores: list[Any] = [self.store, self.entities, self.keyring.table]
+        flushed = all([store.checkpoint() for store in stores])
+        pending = bool(self.keyring.table.unflushed())
+        if not flushed and not pending:
+            self.keyring.table.mark_unflushed("erasure")
+            log.warning("the WAL is held by another process's reader; the erasure flush is retried")
+        elif flushed and pending:
+            self.keyring.table.clear_unflushed("erasure")
+        return flushed
 
     def flush_if_pending(self) -> None:
-        """Retry a WAL truncation that other processes' readers held up."""
-        if self._unflushed:
+        """Complete a recorded erasure flush (this process's or another's) if one is pending."""
+        if self.keyring.table.unflushed():
             self._flush()
 
+    def settle(self, timeout_seconds: float) -> bool:
+        """Wait up to ``timeout_seconds`` for every pending erasure flush; False if it is still
+        pending (the operator command then fails loudly)."""
+        deadline = time.monotonic() + timeout_seconds
+        while self.keyring.table.unflushed():
+            if self._flush():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
     def close(self) -> None:
+        self.flush_if_pending()
         for store in (self.store, self.entities):
             store.checkpoint()
             store.close()
+        self.keyring.close()

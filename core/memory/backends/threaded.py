@@ -89,6 +89,9 @@ class ThreadedBackend:
     async def delete_all(self, user: str) -> int:
         return await self._on(self._memory_thread, self.inner.delete_all, user)
 
+    async def settle(self, timeout_seconds: float) -> bool:
+        return await self._on(self._memory_thread, self.inner.settle, timeout_seconds)
+
     async def close(self) -> None:
         """Let a running extraction finish, then close the stores on the memory thread, in order."""
         await asyncio.to_thread(self._extraction_thread.shutdown, True)

@@ -1,21 +1,18 @@
-"""Cubby's PostgreSQL + pgvector store: mem0's pgvector adapter, made exact, indexed and per-user.
+"""Cubby's PostgreSQL store: the same sealed rows as the embedded store, in a plain table.
 
-mem0 loads this class through its vector-store factory (registered by
-:func:`core.memory.backends.postgres_store`, after :func:`core.memory.mem0_setup.import_mem0` has prepared
-mem0's environment), so importing mem0 at the top of this module is safe.
+Table ``sealed_<collection>``: ``user_id text``, ``id uuid``, ``key_id bigint``, ``created_at text``
+and ``sealed bytea`` - the int8 vector and compact payload, AES-GCM-sealed with the person's key
+(:mod:`core.memory.crypto.sealed`) - with a b-tree index on ``user_id``. Nothing else is in clear: no
+text for a full-text index, no vector for pgvector. So every read fetches exactly one user's rows
+through that index (:func:`core.memory.stores.filters.scoped_user`), opens them and scores them in
+numpy, exactly, as the embedded store does; no extension is needed, and the store runs on any
+PostgreSQL-compatible engine.
 
-What changes against mem0's ``PGVector``, and why:
-- no HNSW or DiskANN index: a filtered approximate search silently drops most of one user's rows
-  (recall 0.15). Instead an expression index on ``payload->>'user_id'`` finds the user's rows, and
-  every search first materialises exactly those rows, then orders them by exact cosine distance. That
-  holds even if someone adds an approximate index to the table later;
-- no GIN full-text index: it would mix every person's words into one structure, and GIN keeps a
-  deleted row's words in its entry tree. Keyword scores (mem0's BM25 signal) are computed over the
-  one user's rows instead, as the embedded store does;
-- every read names exactly one user (:func:`core.memory.stores.filters.scoped_user`); ``"*"``,
-  operators or no user are refused, since mem0's adapter turns ``"*"`` into "the key exists", i.e. every user;
-- a row's ``user_id`` never changes, and Cubby's extras (count, erasure, workspace listing, VACUUM
-  after deletes) are added for :class:`core.memory.backends.mem0.Mem0Backend`.
+A forget destroys the person's key first (``cubby_keys``, :mod:`core.memory.stores.postgres_keys`):
+from then on dead tuples, WAL, replicas and backups of these rows are ciphertext under a key that no
+longer exists. An insert locks its key row ``FOR KEY SHARE`` in its own transaction, so it either
+commits before the key is deleted (and is erased by the row delete that follows) or finds no key and
+inserts nothing. Deletes are followed by a VACUUM, so erased rows stop existing as dead tuples too.
 """
 
 from __future__ import annotations
@@ -23,261 +20,319 @@ from __future__ import annotations
 import builtins
 import logging
 import re
-import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-if "mem0" not in sys.modules:
-    # mem0 reads its telemetry switch when first imported; only engine.import_mem0 may do that.
-    raise ImportError("core.memory.stores.postgres is loaded by mem0's factory, after engine.import_mem0")
-
 import psycopg
-from mem0.vector_stores.pgvector import OutputData, PGVector, _build_filter_conditions
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from core.errors import BackendUnavailable
+from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
+from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
+from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, KEYS, check_reachable
+from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
 
 log = logging.getLogger(__name__)
 
-_COLLECTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_COLLECTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,55}")
 _SCHEMA_LOCK = 0x637562_6279  # "cubby": serialises schema creation across processes
-_CONNECT_TIMEOUT_SECONDS = 10
 
 
-def describe_database(url: str) -> str:
-    """``host:port/dbname`` of a connection string, never its password."""
+def _expiry(payload: Mapping[str, Any]) -> str | None:
+    """The payload's expiry for the indexed column; anything but text is no expiry."""
+    value = payload.get("expires_at")
+    return value if isinstance(value, str) and value else None
+
+
+def _uuid(value: object) -> str | None:
     try:
-        parts = conninfo_to_dict(url)
-    except Exception:
-        return "the configured database (CUBBY_DATABASE_URL could not be parsed)"
-    host = parts.get("host") or parts.get("hostaddr") or "localhost"
-    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or parts.get('user') or ''}"
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
 
 
-def vector_literal(vector: Any) -> str:
-    """pgvector's text form. Far cheaper to send than a float array (0.15 vs 0.8 ms per search), and
-    exact: ``str`` of a float round-trips."""
-    return "[" + ",".join(map(str, map(float, vector))) + "]"
-
-
-class PostgresVectorStore(PGVector):
-    """mem0's ``PGVector`` with Cubby's guarantees. Table: ``id uuid``, ``vector``, ``payload jsonb``
-    (mem0's own layout, so a table mem0 created can be adopted)."""
+class PostgresVectorStore:
+    """mem0's ``VectorStoreBase`` contract over sealed rows; the backend sets the keyring."""
 
     def __init__(
-        self, collection_name: str, connection_string: str, embedding_model_dims: int, **_: object
+        self,
+        collection_name: str,
+        connection_string: str,
+        embedding_model_dims: int,
+        keyring: Keyring | None = None,
+        **_: object,
     ) -> None:
         if not _COLLECTION_NAME.fullmatch(collection_name):
             raise ValueError("collection names are lowercase letters, digits and underscores")
-        options: dict[str, Any] = {"connect_timeout": _CONNECT_TIMEOUT_SECONDS, "application_name": "cubby"}
-        try:
-            # One plain connection first: a pool would keep retrying a refused connection until
-            # its timeout, where this fails at once with the reason.
-            psycopg.connect(connection_string, **options).close()
-        except Exception as error:
-            raise BackendUnavailable(
-                f"cannot connect to PostgreSQL at {describe_database(connection_string)} "
-                f"({type(error).__name__}); check CUBBY_DATABASE_URL and that the server is running"
-            ) from None
-        pool = ConnectionPool(
+        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "cubby"}
+        check_reachable(connection_string)
+        self.collection_name = collection_name
+        self.embedding_model_dims = embedding_model_dims
+        self.connection_pool = ConnectionPool(
             connection_string,
             min_size=1,
-            max_size=2,  # the hub runs one memory call at a time; one spare for VACUUM
+            max_size=2,
             kwargs=options,
             name=f"cubby-{collection_name}",
             open=True,
         )
-        super().__init__(
-            dbname=None,
-            collection_name=collection_name,
-            embedding_model_dims=embedding_model_dims,
-            user=None,
-            password=None,
-            host=None,
-            port=None,
-            diskann=False,
-            hnsw=False,
-            connection_pool=pool,
-        )
+        self._table = sql.Identifier(f"sealed_{collection_name}")
+        self._keyring = keyring
         self._deleted_since_vacuum = False
         self.create_col()
-        self._collection_ensured = True
+
+    def use_keyring(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._seal_rows_kept_in_clear()
+
+    def _seal_rows_kept_in_clear(self) -> None:
+        """Seal the rows of a table of the earlier pgvector layout (``<collection>``: ``id``,
+        ``vector``, ``payload jsonb``, in clear) and drop it, in one transaction. What PostgreSQL
+        kept of those rows below the level of rows (freed space, WAL, backups) stays in clear: see
+        docs/backends.md."""
+        with self._cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = %s AND column_name = 'payload'",
+                (self.collection_name,),
+            )
+            if cur.fetchone() is None:
+                return
+            old = sql.Identifier(self.collection_name)
+            cur.execute(sql.SQL("SELECT id, vector::text, payload FROM {}").format(old))
+            found = cur.fetchall()
+            payloads = [payload for _, _, payload in found]
+            self.keyring.ensure_many([self._owner(payload) for payload in payloads])
+            vectors = [[float(x) for x in text.strip("[]").split(",")] for _, text, _ in found]
+            rows = self._sealed(vectors, payloads, [id_ for id_, _, _ in found])
+            cur.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (id, user_id, key_id, created_at, sealed, expires_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+                ).format(self._table),
+                [row for _, row in rows],
+            )
+            cur.execute(sql.SQL("DROP TABLE {}").format(old))
+
+    @property
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            raise RuntimeError("the store has no keyring yet; the backend sets it before use")
+        return self._keyring
+
+    @contextmanager
+    def _cursor(self) -> Iterator[psycopg.Cursor[Any]]:
+        """A cursor in one transaction, committed when the block ends without an error."""
+        with self.connection_pool.connection() as conn, conn.cursor() as cur:
+            yield cur
+
+    def _rows(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._cursor() as cur:
+            cur.execute(sql.SQL(statement).format(t=self._table), params)
+            return cur.fetchall()
 
     # -- schema ----------------------------------------------------------------------------------
-    def _table(self) -> sql.Identifier:
-        return sql.Identifier(self.collection_name)
-
     def create_col(self, *_: object, **__: object) -> None:
-        user_index = sql.Identifier(f"{self.collection_name}_user_id_idx")
-        with self._get_cursor(commit=True) as cur:
+        index = sql.Identifier(f"sealed_{self.collection_name}_user_id_idx")
+        with self._cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'")
-            if cur.fetchone() is None:
-                cur.execute("CREATE EXTENSION vector")  # needs the privilege; see the README
             cur.execute(
                 sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (id uuid PRIMARY KEY, vector vector({}), payload jsonb)"
-                ).format(self._table(), sql.Literal(self.embedding_model_dims))
+                    "CREATE TABLE IF NOT EXISTS {} (id uuid PRIMARY KEY, user_id text NOT NULL, "
+                    "key_id bigint NOT NULL, created_at text, sealed bytea NOT NULL)"
+                ).format(self._table)
             )
+            cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (user_id)").format(index, self._table))
+            # The expiry in clear beside the sealed row (a time, never text): a sweep is an index scan.
             cur.execute(
-                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ((payload->>'user_id'))").format(
-                    user_index, self._table()
-                )
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS expires_at text").format(self._table)
             )
+            expiry_index = sql.Identifier(f"sealed_{self.collection_name}_expiry_idx")
             cur.execute(
                 sql.SQL(
-                    "CREATE INDEX IF NOT EXISTS {} ON {} ((payload->>'expires_at'))"
-                    " WHERE payload->>'expires_at' IS NOT NULL"
-                ).format(sql.Identifier(f"{self.collection_name}_expiry_idx"), self._table())
+                    "CREATE INDEX IF NOT EXISTS {} ON {} (expires_at) WHERE expires_at IS NOT NULL"
+                ).format(expiry_index, self._table)
             )
+
+    def list_cols(self) -> list[str]:
+        rows = self._rows("SELECT tablename FROM pg_tables WHERE tablename LIKE 'sealed\\_%%'", ())
+        return [name.removeprefix("sealed_") for (name,) in rows]
+
+    def delete_col(self) -> None:
+        with self._cursor() as cur:
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._table))
+
+    def col_info(self) -> dict[str, Any]:
+        [(count,)] = self._rows("SELECT count(*) FROM {t}", ())
+        return {"name": self.collection_name, "count": count, "dims": self.embedding_model_dims}
+
+    def reset(self) -> None:
+        self.delete_col()
+        self.create_col()
 
     # -- plumbing --------------------------------------------------------------------------------
     @staticmethod
     def _owner(payload: Mapping[str, Any] | None) -> str:
         owner = (payload or {}).get("user_id")
-        if not isinstance(owner, str) or not owner or owner == "*" or owner != owner.strip():
+        if (
+            not isinstance(owner, str)
+            or not owner
+            or owner in ("*", TOMBSTONE_OWNER)
+            or owner != owner.strip()
+        ):
             raise ValueError("every stored row belongs to exactly one user_id")
         return owner
 
-    def _scoped(self, filters: Mapping[str, Any] | None) -> tuple[str, sql.Composable, list[Any], Any]:
-        """The one user ``filters`` names, the WHERE clause and parameters of all its conditions, and
-        a predicate that re-checks every row in Python (so a condition SQL got wrong cannot widen)."""
+    def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
         user = scoped_user(filters)
-        predicate = compile_filter(filters)  # raises on anything it cannot evaluate exactly
-        try:
-            conditions, params = _build_filter_conditions(dict(filters or {}))
-        except (ValueError, TypeError) as error:
-            raise UnsupportedFilter(str(error)) from None
-        return user, sql.SQL("WHERE " + " AND ".join(conditions)), params, predicate
-
-    def _user_rows_cte(self) -> sql.Composable:
-        # MATERIALIZED keeps the planner from pushing the ORDER BY into any approximate vector index:
-        # first exactly this user's rows (through the user_id index), then exact ordering.
-        return sql.SQL(
-            "WITH mine AS MATERIALIZED (SELECT id, vector, payload FROM {} WHERE payload->>'user_id' = %s) "
-        ).format(self._table())
+        predicate = compile_filter(filters)
+        # One round trip: the person's wrapped key and their rows under it.
+        found = self._rows(
+            f"SELECT k.key_id, k.master, k.wrapped, t.id, t.created_at, t.sealed FROM {KEYS} k "
+            "LEFT JOIN {t} t ON t.user_id = k.user_id AND t.key_id = k.key_id WHERE k.user_id = %s",
+            (user,),
+        )
+        if not found:
+            return None, [], predicate
+        key_id, master, wrapped = found[0][:3]
+        key = self.keyring.unwrap((user, int(key_id), master, bytes(wrapped)))
+        rows = [(id_, at, sealed) for *_, id_, at, sealed in found if id_ is not None]
+        return key, open_rows(key, self.collection_name, rows), predicate
 
     # -- writes ----------------------------------------------------------------------------------
     def insert(
         self, vectors: list[Any], payloads: list[dict] | None = None, ids: list[str] | None = None
     ) -> None:
+        """Seal and insert the rows; a row whose key was destroyed since its write began is dropped
+        (see the module docstring for why this check cannot race with a forget)."""
         if payloads is None or ids is None or not (len(vectors) == len(payloads) == len(ids)):
             raise ValueError("insert needs one id and one payload per vector")
-        rows = []
-        for vector, payload, id_ in zip(vectors, payloads, ids, strict=True):
-            self._owner(payload)
-            rows.append((str(id_), vector_literal(vector), Jsonb(payload)))
-        with self._get_cursor(commit=True) as cur:
+        rows = self._sealed(vectors, payloads, ids)
+        with self._cursor() as cur:
+            alive = {}
+            for key, _ in rows:
+                if key.key_id not in alive:
+                    cur.execute(KEY_ROW_LOCK, (key.user, key.key_id))
+                    alive[key.key_id] = cur.fetchone() is not None
             cur.executemany(
-                sql.SQL("INSERT INTO {} (id, vector, payload) VALUES (%s, %s::vector, %s)").format(
-                    self._table()
-                ),
-                rows,
+                sql.SQL(
+                    "INSERT INTO {} (id, user_id, key_id, created_at, sealed, expires_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)"
+                ).format(self._table),
+                [row for key, row in rows if alive[key.key_id]],
             )
 
-    def update(self, vector_id: str, vector: list[float] | None = None, payload: dict | None = None) -> None:
-        with self._get_cursor(commit=True) as cur:
+    def _sealed(
+        self, vectors: list[Any], payloads: list[dict], ids: list[Any]
+    ) -> list[tuple[PersonKey, tuple[Any, ...]]]:
+        dims = self.embedding_model_dims
+        rows = []
+        for vector, payload, id_ in zip(vectors, payloads, ids, strict=True):
+            key = self.keyring.for_write(self._owner(payload))
+            row_id = _uuid(id_)
+            if row_id is None:
+                raise ValueError("row ids are UUIDs")
+            created_at, sealed = seal_row(key, self.collection_name, row_id, quantize(vector, dims), payload)
+            rows.append((key, (row_id, key.user, key.key_id, created_at, sealed, _expiry(payload))))
+        return rows
+
+    def update(self, vector_id: str, vector: Any = None, payload: dict | None = None) -> None:
+        row_id = _uuid(vector_id)
+        with self._cursor() as cur:
             cur.execute(
-                sql.SQL("SELECT payload->>'user_id' FROM {} WHERE id = %s FOR UPDATE").format(self._table()),
-                (str(vector_id),),
+                sql.SQL("SELECT user_id, key_id, created_at, sealed FROM {} WHERE id = %s FOR UPDATE").format(
+                    self._table
+                ),
+                (row_id,),
             )
-            found = cur.fetchone()
-            if found is None:
+            found = cur.fetchone() if row_id else None
+            key = None if found is None else self.keyring.current(found[0])
+            if found is None or key is None or key.key_id != found[1]:
                 raise KeyError(f"no vector {vector_id}")
-            if payload is not None:
-                if self._owner(payload) != found[0]:
-                    raise ValueError("a row's user_id never changes")
-                cur.execute(
-                    sql.SQL("UPDATE {} SET payload = %s WHERE id = %s").format(self._table()),
-                    (Jsonb(payload), str(vector_id)),
-                )
-            if vector is not None:
-                cur.execute(
-                    sql.SQL("UPDATE {} SET vector = %s::vector WHERE id = %s").format(self._table()),
-                    (vector_literal(vector), str(vector_id)),
-                )
+            if payload is not None and self._owner(payload) != found[0]:
+                raise ValueError("a row's user_id never changes")
+            old = open_row(key, self.collection_name, str(row_id), found[2], bytes(found[3]))
+            dims = self.embedding_model_dims
+            int8 = vector_of(old, dims) if vector is None else quantize(vector, dims)
+            doc = payload if payload is not None else payload_of(old, dims, key.user, found[2])
+            created_at, sealed = seal_row(key, self.collection_name, str(row_id), int8, doc)
+            cur.execute(
+                sql.SQL("UPDATE {} SET created_at = %s, sealed = %s, expires_at = %s WHERE id = %s").format(
+                    self._table
+                ),
+                (created_at, sealed, _expiry(doc), row_id),
+            )
         self._deleted_since_vacuum = True  # the old version is a dead row until vacuumed
 
     def delete(self, vector_id: str) -> None:
-        super().delete(vector_id)
+        row_id = _uuid(vector_id)
+        if row_id is not None:
+            with self._cursor() as cur:
+                cur.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(self._table), (row_id,))
         self._deleted_since_vacuum = True
 
     # -- reads -----------------------------------------------------------------------------------
-    def get(self, vector_id: str) -> OutputData | None:
-        try:
-            uuid.UUID(str(vector_id))
-        except ValueError:
+    def get(self, vector_id: str) -> StoredVector | None:
+        row_id = _uuid(vector_id)
+        if row_id is None:
             return None
-        return super().get(str(vector_id))
-
-    def search_statement(
-        self, vectors: list[float], top_k: int | None, filters: Mapping[str, Any] | None
-    ) -> tuple[sql.Composable, tuple[Any, ...], Any]:
-        """The SQL, parameters and row re-check of :meth:`search` (also what the tests EXPLAIN)."""
-        user, where, params, predicate = self._scoped(filters)
-        statement = self._user_rows_cte() + sql.SQL(
-            "SELECT id, vector <=> %s::vector AS distance, payload FROM mine {} "
-            "ORDER BY distance, id LIMIT %s"
-        ).format(where)
-        return statement, (user, vector_literal(vectors), *params, int(top_k or 0)), predicate
+        rows = self._rows("SELECT user_id, key_id, created_at, sealed FROM {t} WHERE id = %s", (row_id,))
+        if not rows:
+            return None
+        user, key_id, created_at, sealed = rows[0]
+        key = self.keyring.current(user)
+        if key is None or key.key_id != key_id:
+            return None  # under a destroyed key: it does not exist any more
+        plaintext = open_row(key, self.collection_name, row_id, created_at, bytes(sealed))
+        return StoredVector(row_id, None, payload_of(plaintext, self.embedding_model_dims, user, created_at))
 
     def search(
-        self, query: str, vectors: list[float], top_k: int | None = 5, filters: dict | None = None
-    ) -> list[OutputData]:
-        statement, params, predicate = self.search_statement(vectors, top_k, filters)
-        with self._get_cursor() as cur:
-            cur.execute(statement, params)
-            rows = cur.fetchall()
-        return [
-            OutputData(id=str(id_), score=max(0.0, 1.0 - float(distance)), payload=payload)
-            for id_, distance, payload in rows
-            if predicate(payload)
-        ]
+        self, query: str, vectors: Any, top_k: int | None = 5, filters: Mapping[str, Any] | None = None
+    ) -> list[StoredVector]:
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
+            return []
+        return ranked(key, rows, vectors, self.embedding_model_dims, int(top_k or 0), predicate)
 
-    def keyword_search(self, query: str, top_k: int = 5, filters: dict | None = None) -> list[OutputData]:
+    def search_batch(
+        self, queries: list[str], vectors_list: list[Any], top_k: int = 1, filters: Mapping | None = None
+    ) -> list[list[StoredVector]]:
+        return [self.search(q, v, top_k, filters) for q, v in zip(queries, vectors_list, strict=True)]
+
+    def _matching(self, filters: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+        key, rows, predicate = self._user_rows(filters)
+        return [] if key is None else matching(key, rows, self.embedding_model_dims, predicate)
+
+    def keyword_search(
+        self, query: str, top_k: int = 5, filters: Mapping | None = None
+    ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters`` (no shared full-text index)."""
-        documents = [(hit.id or "", hit.payload or {}) for hit in self.list(filters=filters, top_k=None)[0]]
-        return [
-            OutputData(id=id_, score=score, payload=payload)
-            for id_, score, payload in bm25(query, documents)[: max(int(top_k), 0)]
-        ]
+        found = bm25(query, self._matching(filters))[: max(int(top_k), 0)]
+        return [StoredVector(id_, score, payload) for id_, score, payload in found]
 
-    def list(self, filters: dict | None = None, top_k: int | None = 100) -> list[list[OutputData]]:
-        user, where, params, predicate = self._scoped(filters)
-        statement = self._user_rows_cte() + sql.SQL(
-            "SELECT id, payload FROM mine {} ORDER BY payload->>'created_at', id LIMIT %s"
-        ).format(where)
-        limit = None if top_k is None else max(int(top_k), 0)
-        with self._get_cursor() as cur:
-            cur.execute(statement, (user, *params, limit))
-            rows = cur.fetchall()
-        return [
-            [
-                OutputData(id=str(id_), score=None, payload=payload)
-                for id_, payload in rows
-                if predicate(payload)
-            ]
-        ]
+    def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
+        return [oldest_first(self._matching(filters), top_k)]
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:
-        with self._get_cursor() as cur:
-            cur.execute(
-                sql.SQL("SELECT count(*) FROM {} WHERE payload->>'user_id' = %s").format(self._table()),
-                (self._owner({"user_id": user_id}),),
-            )
-            return int(cur.fetchone()[0])
+        key = self.keyring.current(self._owner({"user_id": user_id}))
+        if key is None:
+            return 0
+        [(count,)] = self._rows(
+            "SELECT count(*) FROM {t} WHERE user_id = %s AND key_id = %s", (user_id, key.key_id)
+        )
+        return int(count)
 
     def delete_user(self, user_id: str) -> int:
-        with self._get_cursor(commit=True) as cur:
+        """Delete every row of ``user_id``, under any key (a forget deletes the key first)."""
+        with self._cursor() as cur:
             cur.execute(
-                sql.SQL("DELETE FROM {} WHERE payload->>'user_id' = %s").format(self._table()),
+                sql.SQL("DELETE FROM {} WHERE user_id = %s").format(self._table),
                 (self._owner({"user_id": user_id}),),
             )
             removed = cur.rowcount
@@ -287,45 +342,30 @@ class PostgresVectorStore(PGVector):
     def expired(self, now: str) -> builtins.list[tuple[str, str]]:
         """``(user_id, id)`` of every row whose expiry (stored as :func:`core.records.expiry_text`,
         so it sorts as text) is at or before ``now``, through the partial expiry index."""
-        with self._get_cursor() as cur:
-            cur.execute(
-                sql.SQL(
-                    "SELECT payload->>'user_id', id::text FROM {}"
-                    " WHERE payload->>'expires_at' IS NOT NULL AND payload->>'expires_at' <= %s"
-                ).format(self._table()),
-                (now,),
-            )
-            return [(user, id_) for user, id_ in cur.fetchall()]
+        rows = self._rows(
+            "SELECT user_id, id::text FROM {t} WHERE expires_at IS NOT NULL AND expires_at <= %s", (now,)
+        )
+        return [(user, id_) for user, id_ in rows]
 
     def users_with_prefix(self, prefix: str) -> builtins.list[str]:  # `list` here is the method
         if not isinstance(prefix, str) or not prefix:
             raise UnsupportedFilter("a user prefix must not be empty")
-        # A full scan: this only runs when a whole workspace is erased.
-        with self._get_cursor() as cur:
-            cur.execute(
-                sql.SQL(
-                    "SELECT DISTINCT payload->>'user_id' FROM {} WHERE starts_with(payload->>'user_id', %s)"
-                ).format(self._table()),
-                (prefix,),
-            )
-            return [user for (user,) in cur.fetchall()]
+        rows = self._rows("SELECT DISTINCT user_id FROM {t} WHERE starts_with(user_id, %s)", (prefix,))
+        return [user for (user,) in rows]
 
     def checkpoint(self) -> bool:
-        """VACUUM the table after deletes, so erased rows stop existing as dead tuples (heap and
-        index entries). VACUUM does not zero the freed bytes; the README says what that leaves."""
+        """VACUUM the table after deletes, so erased rows stop existing as dead tuples."""
         if not self._deleted_since_vacuum:
             return True
         try:
             with self.connection_pool.connection() as conn:
                 conn.autocommit = True  # VACUUM cannot run inside a transaction
                 try:
-                    conn.execute(sql.SQL("VACUUM (INDEX_CLEANUP ON) {}").format(self._table()))
+                    conn.execute(sql.SQL("VACUUM (INDEX_CLEANUP ON) {}").format(self._table))
                 finally:
                     conn.autocommit = False
         except Exception as error:
-            log.error(
-                "VACUUM after a delete failed: %s; it is retried on the next write", type(error).__name__
-            )
+            log.error("VACUUM after a delete failed: %s; it is retried", type(error).__name__)
             return False
         self._deleted_since_vacuum = False
         return True

@@ -1,40 +1,43 @@
 """Cubby's embedded vector store: the standard library's SQLite plus numpy, plugged into mem0.
 
-Each collection is one table of ``user_id``, ``id``, the vector as a float32 blob and the payload as
-JSON, clustered by ``(user_id, id)``: one person's rows sit together in a few pages, however their
-writes were spread over time. Every read names exactly one user (see
-:func:`core.memory.stores.filters.scoped_user`), reads only that person's pages, and scores the rows
-exactly with numpy - so a search costs about the same at ten users or a million (even when the file
-no longer fits in memory), and no approximate index can drop a row.
+Each collection is one table of ``user_id``, ``id``, ``key_id``, ``created_at`` and the row sealed with
+its person's key (:mod:`core.memory.crypto.sealed`: int8 vector and compact payload in one AES-GCM
+ciphertext), clustered by ``(user_id, id)``: one person's rows sit together in a few pages, however
+their writes were spread over time. Every read names exactly one user (see
+:func:`core.memory.stores.filters.scoped_user`), reads only that person's rows under their current key,
+opens them, and scores them exactly with numpy - so a search costs about the same at ten users or a
+million, and no approximate index can drop a row. Rows under a key that no longer exists (a forgotten
+person's, e.g. in a restored backup) are never read: they cannot be opened.
 
 Keyword search (mem0's BM25 signal) is computed over the same rows of that one user. SQLite's FTS5
-was left out on purpose: its index keeps a deleted document's terms until segments are merged, and its
-statistics would mix every person's words into everyone's ranking.
+was left out on purpose: it would keep every word in clear in a shared index.
 
 The database runs in WAL mode with ``secure_delete`` on, so several processes (a Slack worker, a
-Discord worker, an operator command) can share it, and deleted text is overwritten, not just unlinked.
+Discord worker, an operator command) can share it, and deleted rows are overwritten, not just unlinked.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
-import math
+import os
 import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
+from core.memory.crypto.key_table import checkpoint_truncate
+from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
+from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
+from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
@@ -47,24 +50,17 @@ class SQLiteStoreConfig(BaseModel):
     embedding_model_dims: int
 
 
-@dataclass(slots=True)
-class StoredVector:
-    """A row as mem0 expects it back: ``.id``, ``.score`` (higher is closer) and ``.payload``."""
-
-    id: str
-    score: float | None
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection with the settings every Cubby process must share."""
+    """A connection with the settings every Cubby process must share (the file is created 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    # Only takes effect on a new database: pages of 16 KiB hold about seven ~2 KiB rows, so a
-    # person's rows are read with a page or two. (It must precede WAL mode.)
+    # Only takes effect on a new database: pages of 16 KiB keep one person's rows in a page or two.
+    # (It must precede WAL mode.)
     connection.execute("PRAGMA page_size=16384")
     connection.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode loses no committed transaction when a process is killed; FULL would also
-    # survive power loss, at about 3 ms per write.
+    # survive power loss at ~3 ms per write.
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA secure_delete=ON")
     connection.execute("PRAGMA busy_timeout=30000")
@@ -78,18 +74,60 @@ def _expiry(payload: Mapping[str, Any]) -> str | None:
 
 
 class SQLiteVectorStore:
-    """mem0's ``VectorStoreBase`` contract (duck-typed, so this module needs no mem0 import)."""
+    """mem0's ``VectorStoreBase`` contract (duck-typed, so this module needs no mem0 import).
 
-    def __init__(self, collection_name: str, path: str, embedding_model_dims: int, **_: object) -> None:
+    mem0 builds the store; the backend then hands it the keyring (:meth:`use_keyring`) before any
+    row is written or read."""
+
+    def __init__(
+        self,
+        collection_name: str,
+        path: str,
+        embedding_model_dims: int,
+        keyring: Keyring | None = None,
+        **_: object,
+    ) -> None:
         if not _COLLECTION_NAME.fullmatch(collection_name):
             raise ValueError("collection names are letters, digits and underscores")
         self.collection_name = collection_name
         self.embedding_model_dims = embedding_model_dims
         self.path = Path(path)
-        self._table = f'"vec_{collection_name}"'
+        self._table = f'"sealed_{collection_name}"'
         self._lock = threading.RLock()
         self._db = connect(self.path)
+        self._keyring = keyring
         self.create_col(collection_name, embedding_model_dims, "cosine")
+
+    def use_keyring(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._seal_rows_kept_in_clear()
+
+    def _seal_rows_kept_in_clear(self) -> None:
+        """Seal the rows of a store written before rows were sealed (table ``vec_<collection>``,
+        float32 vectors and JSON in clear), in the same transaction that drops that table.
+        ``secure_delete`` zeroes its freed pages, and the WAL is truncated afterwards."""
+        old = f"vec_{self.collection_name}"
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (old,)):
+            return
+        with self._write() as db:
+            rows = db.execute(f'SELECT id, vector, payload FROM "{old}"').fetchall()
+            payloads = [json.loads(payload) for _, _, payload in rows]
+            self.keyring.ensure_many([self._owner(payload) for payload in payloads])
+            vectors = [np.frombuffer(vector, dtype=np.float32) for _, vector, _ in rows]
+            sealed = self._sealed(vectors, payloads, [id_ for id_, _, _ in rows])
+            db.executemany(
+                f"INSERT OR IGNORE INTO {self._table} (user_id, id, key_id, created_at, sealed, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [row for _, row in sealed],
+            )
+            db.execute(f'DROP TABLE "{old}"')
+        self.checkpoint()
+
+    @property
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            raise RuntimeError("the store has no keyring yet; the backend sets it before use")
+        return self._keyring
 
     # -- plumbing --------------------------------------------------------------------------------
     @contextmanager
@@ -107,48 +145,58 @@ class SQLiteVectorStore:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    def _blob(self, vector: object) -> bytes:
-        array = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if array.shape[0] != self.embedding_model_dims or not np.all(np.isfinite(array)):
-            raise ValueError(f"vectors must have {self.embedding_model_dims} finite components")
-        return array.tobytes()
-
     @staticmethod
     def _owner(payload: Mapping[str, Any]) -> str:
         owner = payload.get("user_id")
-        if not isinstance(owner, str) or not owner:
+        if not isinstance(owner, str) or not owner or owner == TOMBSTONE_OWNER:
             raise ValueError("every stored row belongs to exactly one user_id")
         return owner
 
-    def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[list[tuple[Any, ...]], Any]:
+    def _open(self, key: PersonKey, row_id: str, created_at: str | None, sealed: bytes) -> bytes:
+        return open_row(key, self.collection_name, row_id, created_at, sealed)
+
+    def _payload(self, key: PersonKey, opened: Opened) -> dict[str, Any]:
+        return payload_of(opened[2], self.embedding_model_dims, key.user, opened[1])
+
+    def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
+        """The one user's rows under their current key, opened, and the predicate of ``filters``."""
         user = scoped_user(filters)
         predicate = compile_filter(filters)
-        rows = self._query(f"SELECT id, vector, payload FROM {self._table} WHERE user_id = ?", (user,))
-        return rows, predicate
+        key = self.keyring.current(user)
+        if key is None:
+            return None, [], predicate
+        rows = self._query(
+            f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ?",
+            (user, key.key_id),
+        )
+        return key, open_rows(key, self.collection_name, rows), predicate
 
     # -- collections -----------------------------------------------------------------------------
     def create_col(self, name: str, vector_size: int, distance: str = "cosine") -> None:
         with self._lock:
             self._db.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._table} (user_id TEXT NOT NULL, id TEXT NOT NULL, "
-                "vector BLOB NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (user_id, id)) WITHOUT ROWID"
+                "key_id INTEGER NOT NULL, created_at TEXT, sealed BLOB NOT NULL, "
+                "PRIMARY KEY (user_id, id)) WITHOUT ROWID"
             )
             self._db.execute(
-                f'CREATE UNIQUE INDEX IF NOT EXISTS "vec_{self.collection_name}_id" ON {self._table}(id)'
+                f'CREATE UNIQUE INDEX IF NOT EXISTS "sealed_{self.collection_name}_id" ON {self._table}(id)'
             )
+            # The expiry is kept in clear beside the sealed row (a time, never text), so a sweep
+            # finds what is due with one range scan of this index instead of opening every row.
             columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({self._table})")}
             if "expires_at" not in columns:  # a store made before memories could expire
                 self._db.execute(f"ALTER TABLE {self._table} ADD COLUMN expires_at TEXT")
             self._db.execute(
-                f'CREATE INDEX IF NOT EXISTS "vec_{self.collection_name}_expiry" ON {self._table}(expires_at)'
-                " WHERE expires_at IS NOT NULL"
+                f'CREATE INDEX IF NOT EXISTS "sealed_{self.collection_name}_expiry" ON {self._table}'
+                "(expires_at) WHERE expires_at IS NOT NULL"
             )
 
     def list_cols(self) -> list[str]:
         rows = self._query(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'vec\\_%' ESCAPE '\\'"
+            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'sealed\\_%' ESCAPE '\\'"
         )
-        return [name.removeprefix("vec_") for (name,) in rows]
+        return [name.removeprefix("sealed_") for (name,) in rows]
 
     def delete_col(self) -> None:
         with self._lock:
@@ -166,43 +214,56 @@ class SQLiteVectorStore:
     def insert(
         self, vectors: list[Any], payloads: list[dict] | None = None, ids: list[str] | None = None
     ) -> None:
+        """Seal and insert the rows. A row whose person's key was destroyed since the write began (a
+        forget) is dropped: checked inside the write, so a forget's row delete, which comes after
+        its key delete, waits for any row that passed the check."""
         if payloads is None or ids is None or not (len(vectors) == len(payloads) == len(ids)):
             raise ValueError("insert needs one id and one payload per vector")
-        rows = [
-            (
-                str(id_),
-                self._owner(payload),
-                self._blob(vector),
-                json.dumps(payload, ensure_ascii=False, default=str),
-                _expiry(payload),
-            )
-            for vector, payload, id_ in zip(vectors, payloads, ids, strict=True)
-        ]
+        sealed_rows = self._sealed(vectors, payloads, ids)
         with self._write() as db:
+            alive = {key.key_id: self.keyring.alive(key) for key, _ in sealed_rows}
             db.executemany(
-                f"INSERT INTO {self._table} (id, user_id, vector, payload, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows,
+                f"INSERT INTO {self._table} (user_id, id, key_id, created_at, sealed, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [row for key, row in sealed_rows if alive[key.key_id]],
             )
+
+    def _sealed(
+        self, vectors: list[Any], payloads: list[dict], ids: list[Any]
+    ) -> list[tuple[PersonKey, tuple[Any, ...]]]:
+        dims = self.embedding_model_dims
+        rows = []
+        for vector, payload, id_ in zip(vectors, payloads, ids, strict=True):
+            key = self.keyring.for_write(self._owner(payload))
+            created_at, sealed = seal_row(
+                key, self.collection_name, str(id_), quantize(vector, dims), payload
+            )
+            rows.append((key, (key.user, str(id_), key.key_id, created_at, sealed, _expiry(payload))))
+        return rows
 
     def update(self, vector_id: str, vector: Any = None, payload: dict | None = None) -> None:
         with self._write() as db:
             found = db.execute(
-                f"SELECT user_id FROM {self._table} WHERE id = ?", (str(vector_id),)
+                f"SELECT user_id, key_id, created_at, sealed FROM {self._table} WHERE id = ?",
+                (str(vector_id),),
             ).fetchone()
-            if found is None:
+            key = None if found is None else self.keyring.current(found[0])
+            if found is None or key is None or key.key_id != found[1]:
                 raise KeyError(f"no vector {vector_id}")
-            if payload is not None:
-                if self._owner(payload) != found[0]:
-                    raise ValueError("a row's user_id never changes")
-                db.execute(
-                    f"UPDATE {self._table} SET payload = ?, expires_at = ? WHERE id = ?",
-                    (json.dumps(payload, ensure_ascii=False, default=str), _expiry(payload), str(vector_id)),
-                )
-            if vector is not None:
-                db.execute(
-                    f"UPDATE {self._table} SET vector = ? WHERE id = ?", (self._blob(vector), str(vector_id))
-                )
+            if payload is not None and self._owner(payload) != found[0]:
+                raise ValueError("a row's user_id never changes")
+            old = self._open(key, str(vector_id), found[2], found[3])
+            int8 = (
+                vector_of(old, self.embedding_model_dims)
+                if vector is None
+                else quantize(vector, self.embedding_model_dims)
+            )
+            new_payload = payload if payload is not None else self._payload(key, (vector_id, found[2], old))
+            created_at, sealed = seal_row(key, self.collection_name, str(vector_id), int8, new_payload)
+            db.execute(
+                f"UPDATE {self._table} SET created_at = ?, sealed = ?, expires_at = ? WHERE id = ?",
+                (created_at, sealed, _expiry(new_payload), str(vector_id)),
+            )
 
     def delete(self, vector_id: str) -> None:
         with self._write() as db:
@@ -210,34 +271,25 @@ class SQLiteVectorStore:
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, vector_id: str) -> StoredVector | None:
-        rows = self._query(f"SELECT id, payload FROM {self._table} WHERE id = ?", (str(vector_id),))
+        rows = self._query(
+            f"SELECT user_id, key_id, created_at, sealed FROM {self._table} WHERE id = ?", (str(vector_id),)
+        )
         if not rows:
             return None
-        return StoredVector(rows[0][0], None, json.loads(rows[0][1]))
+        user, key_id, created_at, sealed = rows[0]
+        key = self.keyring.current(user)
+        if key is None or key.key_id != key_id:
+            return None  # under a destroyed key: it does not exist any more
+        opened = (str(vector_id), created_at, self._open(key, str(vector_id), created_at, sealed))
+        return StoredVector(str(vector_id), None, self._payload(key, opened))
 
     def search(
         self, query: str, vectors: Any, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
-        rows, predicate = self._user_rows(filters)
-        if not rows or top_k <= 0:
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
             return []
-        probe = np.asarray(vectors, dtype=np.float32).reshape(-1)
-        norm = float(np.linalg.norm(probe))
-        if probe.shape[0] != self.embedding_model_dims or not math.isfinite(norm) or norm == 0.0:
-            raise ValueError(
-                f"query vectors must have {self.embedding_model_dims} finite, non-zero components"
-            )
-        matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
-        scores = matrix.reshape(len(rows), self.embedding_model_dims) @ (probe / norm)
-        hits: list[StoredVector] = []
-        # Payloads are parsed best-first and only until top_k rows pass every filter.
-        for index in np.argsort(-scores, kind="stable"):
-            payload = json.loads(rows[index][2])
-            if predicate(payload):
-                hits.append(StoredVector(rows[index][0], float(scores[index]), payload))
-                if len(hits) == top_k:
-                    break
-        return hits
+        return ranked(key, rows, vectors, self.embedding_model_dims, top_k, predicate)
 
     def search_batch(
         self,
@@ -251,32 +303,36 @@ class SQLiteVectorStore:
             for q, v in zip(queries, vectors_list, strict=True)
         ]
 
+    def _matching(self, filters: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+        key, rows, predicate = self._user_rows(filters)
+        return [] if key is None else matching(key, rows, self.embedding_model_dims, predicate)
+
     def keyword_search(
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters``."""
-        rows, predicate = self._user_rows(filters)
+        documents = self._matching(filters)
         if top_k <= 0:
             return []
-        documents = [(id_, payload) for id_, _, raw in rows if predicate(payload := json.loads(raw))]
         return [StoredVector(id_, score, payload) for id_, score, payload in bm25(query, documents)[:top_k]]
 
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None
     ) -> list[list[StoredVector]]:
         """One user's rows that pass ``filters``, oldest first."""
-        rows, predicate = self._user_rows(filters)
-        limit = len(rows) if top_k is None else max(int(top_k), 0)
-        payloads = ((id_, json.loads(raw)) for id_, _, raw in rows)
-        listed = [StoredVector(id_, None, payload) for id_, payload in payloads if predicate(payload)]
-        listed.sort(key=lambda row: (str(row.payload.get("created_at", "")), row.id))
-        return [listed[:limit]]
+        return [oldest_first(self._matching(filters), top_k)]
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:
-        return self._query(f"SELECT count(*) FROM {self._table} WHERE user_id = ?", (user_id,))[0][0]
+        key = self.keyring.current(user_id)
+        if key is None:
+            return 0
+        return self._query(
+            f"SELECT count(*) FROM {self._table} WHERE user_id = ? AND key_id = ?", (user_id, key.key_id)
+        )[0][0]
 
     def delete_user(self, user_id: str) -> int:
+        """Delete every row of ``user_id``, under any key (a forget deletes the key first)."""
         with self._write() as db:
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount
 
@@ -300,19 +356,10 @@ class SQLiteVectorStore:
         return [user for (user,) in rows]
 
     def checkpoint(self, attempts: int = 10) -> bool:
-        """Fold the WAL into the database and truncate it, so no old page image (with deleted text)
-        stays in the WAL file. Returns False if other connections kept it busy throughout."""
+        """Fold the WAL into the database and truncate it. Returns False if other connections kept it
+        busy throughout."""
         with self._lock:
-            self._db.execute("PRAGMA busy_timeout=100")  # wait briefly for readers, never for long
-            try:
-                for _ in range(attempts):
-                    busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                    if not busy:
-                        return True
-                    time.sleep(0.01)
-                return False
-            finally:
-                self._db.execute("PRAGMA busy_timeout=30000")
+            return checkpoint_truncate(self._db, attempts)
 
     def integrity_check(self) -> str:
         return self._query("PRAGMA integrity_check")[0][0]

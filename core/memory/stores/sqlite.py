@@ -187,10 +187,17 @@ class SQLiteVectorStore:
             columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({self._table})")}
             if "expires_at" not in columns:  # a store made before memories could expire
                 self._db.execute(f"ALTER TABLE {self._table} ADD COLUMN expires_at TEXT")
-            self._db.execute(
+            self._expiry_indexed = False
+
+    def _index_expiry(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Create the expiry index with the first row that expires: a store where nothing expires
+        (most of them) keeps no empty index page."""
+        if not self._expiry_indexed and any(row[-1] is not None for row in rows):
+            db.execute(
                 f'CREATE INDEX IF NOT EXISTS "sealed_{self.collection_name}_expiry" ON {self._table}'
                 "(expires_at) WHERE expires_at IS NOT NULL"
             )
+            self._expiry_indexed = True
 
     def list_cols(self) -> list[str]:
         rows = self._query(
@@ -221,6 +228,7 @@ class SQLiteVectorStore:
             raise ValueError("insert needs one id and one payload per vector")
         sealed_rows = self._sealed(vectors, payloads, ids)
         with self._write() as db:
+            self._index_expiry(db, [row for _, row in sealed_rows])
             alive = {key.key_id: self.keyring.alive(key) for key, _ in sealed_rows}
             db.executemany(
                 f"INSERT INTO {self._table} (user_id, id, key_id, created_at, sealed, expires_at)"
@@ -260,6 +268,7 @@ class SQLiteVectorStore:
             )
             new_payload = payload if payload is not None else self._payload(key, (vector_id, found[2], old))
             created_at, sealed = seal_row(key, self.collection_name, str(vector_id), int8, new_payload)
+            self._index_expiry(db, [(_expiry(new_payload),)])
             db.execute(
                 f"UPDATE {self._table} SET created_at = ?, sealed = ?, expires_at = ? WHERE id = ?",
                 (created_at, sealed, _expiry(new_payload), str(vector_id)),
@@ -338,7 +347,11 @@ class SQLiteVectorStore:
 
     def expired(self, now: str) -> builtins.list[tuple[str, str]]:
         """``(user_id, id)`` of every row whose expiry (stored as :func:`core.records.expiry_text`)
-        is at or before ``now``: one range scan of the expiry index."""
+        is at or before ``now``: one range scan of the expiry index. Without that index no row
+        that expires was ever written (the first one creates it), so there is nothing to scan."""
+        index = f"sealed_{self.collection_name}_expiry"
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)):
+            return []
         rows = self._query(
             f"SELECT user_id, id FROM {self._table} WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
         )

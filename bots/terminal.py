@@ -103,6 +103,39 @@ def terminal_restored() -> Iterator[None]:
                 termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
 
 
+@contextlib.contextmanager
+def interrupt_ends_the_session() -> Iterator[None]:
+    """Ctrl-C ends the session at once, whichever thread the signal lands on.
+
+    The hub's worker threads can receive SIGINT as well as the main thread. With a plain Python
+    handler (asyncio.run's own) the loop would then sleep on until something else woke it; asyncio's
+    signal handling wakes it through its wakeup fd wherever the signal landed. The session's task is
+    cancelled and the interruption leaves as KeyboardInterrupt, which ``cubby`` turns into exit 130."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no Unix signals
+        yield
+        return
+    try:
+        yield
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
 class TerminalChat:
     """One person's session. Lines starting with ``/`` are commands; any other line goes to the agent,
     which converses when an LLM is configured and otherwise shows the relevant memories. The agent
@@ -252,7 +285,7 @@ async def chat(settings: Settings, user: str) -> int:
     key = UserKey.cli(user)
     enable_line_editing()
     print(f"(data dir: {settings.data_dir.absolute()})")
-    with terminal_restored():
+    with terminal_restored(), interrupt_ends_the_session():
         async with open_hub(settings=settings) as hub:
             agent = Agent(settings)
             logs.cap_library_loggers()  # the LLM's HTTP clients log whole requests at DEBUG

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     reembed = action.add_parser("reembed", help="move the whole store to another embedding model")
     reembed.add_argument("--model", required=True, choices=["minilm", "multilingual"])
     reembed.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    load = action.add_parser("import", help="import a Cubby export file into a person's memory")
+    load.add_argument("--user", required=True, help="the user key the memories land under")
+    load.add_argument("file", type=Path, help="a Cubby export (cubby memories export, or /export)")
     keys = sub.add_parser("keys", help="operator commands for the master key")
     key_action = keys.add_subparsers(dest="action", required=True)
     rotate = key_action.add_parser("rotate", help="re-wrap every person key under a new master key")
@@ -86,6 +89,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             return await operator.export_memories(settings, args.user, args.output)
         if args.action == "reembed":
             return await operator.reembed_store(settings, args.model, assume_yes=args.yes)
+        if args.action == "import":
+            return await operator.import_memories(settings, args.user, args.file)
         return await operator.forget_memories(settings, args.user, assume_yes=args.yes)
     if args.command == "keys":
         from bots import operator

@@ -1,4 +1,4 @@
-"""Operator commands: ``cubby memories export|forget --user KEY`` for data requests, and
+"""Operator commands: ``cubby memories export|forget|import --user KEY`` for data requests,
 ``cubby memories reembed --model NAME`` to move the store to another embedding model, and
 ``cubby keys rotate`` for the master key.
 
@@ -16,7 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bots.operator_posts import delete_posts
-from core import InvalidInput, Settings, UserKey, open_hub, reembed, replies, rotate_master_key, storage
+from core import (
+    InvalidInput,
+    Settings,
+    UserKey,
+    commands,
+    imports,
+    open_hub,
+    reembed,
+    replies,
+    rotate_master_key,
+    storage,
+)
 
 # How long ``forget`` waits for another process's reader before it reports the erasure unflushed.
 FLUSH_WAIT_SECONDS = 30.0
@@ -112,4 +123,22 @@ async def reembed_store(
     else:
         print(f"Re-embedded {done.rows} rows from {done.was!r} to {done.now!r}.", file=sys.stderr)
         print(f"Now run Cubby with CUBBY_EMBEDDING_MODEL={done.now}.", file=sys.stderr)
+    return 0
+
+
+async def import_memories(settings: Settings, user: str, source: Path) -> int:
+    """Import a Cubby export into ``user``'s memory, whoever's export it was (an operator moves a
+    person's data in, e.g. from another Cubby); every memory lands under ``user`` only. Importing
+    the same file again adds nothing."""
+    key = UserKey.parse(user)
+    storage.require_existing_store(settings)
+    try:
+        if source.stat().st_size > imports.MAX_IMPORT_BYTES:
+            raise InvalidInput(f"{source} is larger than {imports.MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+        content = source.read_bytes()
+    except OSError:
+        raise InvalidInput(f"{source} cannot be read") from None
+    async with open_hub(settings=settings) as hub:
+        result = await commands.import_export(hub.scoped(key), content, own_only=False)
+    print(f"{key}: " + replies.imported(result), file=sys.stderr)
     return 0

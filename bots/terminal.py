@@ -22,6 +22,7 @@ from core import (
     Source,
     UserKey,
     commands,
+    imports,
     load_settings,
     logs,
     open_hub,
@@ -181,10 +182,23 @@ class TerminalChat:
                 self.say(replies.remembered(await commands.remember(self.memory, argument, self.source)))
             elif command == "/recall":
                 self.say(replies.recalled(await commands.recall(self.memory, argument or None)))
+            elif command == "/edit":
+                memory_id, _, text = argument.strip().partition(" ")
+                self.say(replies.edited((await commands.edit(self.memory, memory_id, text)).record))
             elif command == "/forget":
                 await self.forget(argument)
+            elif command in ("/pause", "/resume"):
+                self.say(replies.paused_status(await commands.set_paused(self.memory, command == "/pause")))
+            elif command == "/status":
+                settings = await self.memory.settings()
+                self.say(replies.paused_status(settings) + " " + replies.default_expiry(settings))
+            elif command == "/expiry":
+                self.say(replies.default_expiry(await commands.set_default_expiry(self.memory, argument)))
             elif command == "/export":
                 await self.export(argument.strip())
+            elif command == "/import":
+                content = _read_import(argument.strip())
+                self.say(replies.imported(await commands.import_export(self.memory, content)))
             elif command.startswith("/"):
                 shown = "".join(c if c.isprintable() else "?" for c in command[:40])
                 self.say(f"I don't know {shown}. " + replies.help_text())
@@ -233,6 +247,26 @@ class TerminalChat:
                 path = self.export_dir / exported.filename.replace(".json", f"-{attempt}.json")
         storage.write_new_private_file(path, exported.content)
         self.say(f"Wrote {exported.count} memories to {path.absolute()} (only you can read it).")
+
+
+def _read_import(text: str) -> bytes:
+    """The bytes of the export file named in ``/import <path>``, refused before reading when it is
+    over the import size limit."""
+    if not text:
+        raise InvalidInput("give the path of your export file, e.g. /import ~/cubby-memories.json")
+    try:
+        path = Path(text).expanduser()
+        size = path.stat().st_size if path.is_file() else None
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, unencodable text, an unknown ~user
+        raise InvalidInput("that file cannot be read") from None
+    if size is None:
+        raise InvalidInput("there is no file at that path")
+    if size > imports.MAX_IMPORT_BYTES:
+        raise InvalidInput(f"the file is larger than {imports.MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise InvalidInput("that file cannot be read") from None
 
 
 def _export_destination(text: str) -> Path:

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="CUBBY_LOG_LEVEL")
     # /healthz, /readyz and /metrics on their own port (any mode); unset: no such port
     health_port: int | None = Field(None, alias="CUBBY_HEALTH_PORT", ge=1, le=65535)
+    # How often each process erases expired memories (0: never, e.g. for a read-only tool).
+    sweep_seconds: float = Field(60.0, alias="CUBBY_SWEEP_SECONDS", ge=0, le=86_400)
 
     @model_validator(mode="after")
     def _backend_has_what_it_needs(self) -> Settings:

@@ -1,7 +1,7 @@
 """ "Remember this" on a message: the platform-neutral rules for saving a message someone points at.
 
 The message is saved under the key of the person who invoked the action - never its author's - with
-where it came from (:class:`core.records.Source` with ``kind="message"``). A message Cubby cannot
+where it came from (:class:`core.records.Source` with ``how="saved"``). A message Cubby cannot
 keep (no text, only files or attachments, longer than the memory limit) is refused with a message
 that says which, and nothing is stored. The adapter shows the confirmation and an Undo button whose
 value is the new memory's id; Undo erases it from the clicker's own memory only.
@@ -57,7 +57,7 @@ def provenance(platform: str, message: SeenMessage, invoker: str, **where: str |
     """The source of a saved message; the author is named only when it is someone else."""
     author = message.author if message.author and message.author != invoker else None
     channel, permalink = where.get("channel"), where.get("permalink")
-    return Source(platform, channel, kind="message", permalink=permalink, author=author)
+    return Source(platform, channel, how="saved", permalink=permalink, author=author)
 
 
 def saved(escaped_text: str) -> str:

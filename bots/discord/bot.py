@@ -13,13 +13,15 @@ from discord.ext import commands as ext_commands
 
 from bots.discord import respond
 from bots.discord.boundary import contain
+from bots.discord.cleanup import delete_posts
 from bots.discord.cogs.conversation import ConversationCog
 from bots.discord.cogs.memory import MemoryCog
+from bots.discord.cogs.personal import PersonalCog
 from bots.discord.lifecycle import Lifecycle, admit
 from bots.discord.remember_this import UndoButton, remember_this_command
 from bots.discord.render import NO_MENTIONS
 from bots.discord.respond import Timing
-from core import Agent, Hub, Settings
+from core import Agent, Hub, PostRef, Settings, UserKey
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +77,18 @@ class CubbyBot(ext_commands.Bot):
         self.lifecycle = Lifecycle()
 
     async def setup_hook(self) -> None:
+        self.hub.erased_posts = self._delete_swept_posts
         await self.add_cog(MemoryCog(self.hub, self.timing))
+        await self.add_cog(PersonalCog(self.hub, self.timing))
         await self.add_cog(ConversationCog(self, self.hub, self.agent))
         self.tree.add_command(remember_this_command(self.hub, self.timing))
         # Buttons of messages sent before a restart: their custom ids say what to do, so they work again.
         self.add_dynamic_items(UndoButton)
         await self.sync_commands()
+
+    async def _delete_swept_posts(self, key: UserKey, posts: list[PostRef]) -> None:
+        """Cubby's DM answers that quoted memories the sweeper erased (expired, or past retention)."""
+        await delete_posts(self, posts)
 
     async def sync_commands(self) -> None:
         """Register the slash commands with Discord: in the dev server (instant) if one is set,

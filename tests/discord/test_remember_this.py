@@ -42,7 +42,7 @@ async def test_someone_elses_message_is_saved_under_the_invoker_with_its_provena
     assert record.text == "The offsite is in Lisbon on 12 March"
     source = record.source
     assert source is not None
-    assert (source.platform, source.channel, source.kind) == ("discord", CHANNEL_ID, "message")
+    assert (source.platform, source.channel, source.how) == ("discord", CHANNEL_ID, "saved")
     assert source.permalink == f"https://discord.com/channels/{GUILD_ID}/{CHANNEL_ID}/{target['id']}"
     assert source.author == BOB.id
     assert await cubby.memory(BOB).count() == 0

@@ -43,7 +43,7 @@ async def test_commands_are_synced_once_to_the_dev_server_before_connecting(cubb
     assert sync.path == f"/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands"
     assert paths.index(sync.path) < paths.index("/gateway")  # in setup_hook, not on_ready
     commands = {command["name"]: command for command in sync.body}
-    assert set(commands) == {"remember", "recall", "forget", "export", "Remember this"}
+    assert set(commands) == {"remember", "recall", "forget", "export", "edit", "cubby", "Remember this"}
     assert commands["Remember this"]["type"] == 3  # a message command
     # Every command in servers, the DM with Cubby and group DMs; for server and for user installs.
     assert all(command["contexts"] == [0, 1, 2] for command in commands.values())

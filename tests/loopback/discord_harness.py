@@ -201,6 +201,7 @@ class DiscordSession:
         message: dict[str, Any] | None = None,
         guild_id: str = GUILD_ID,
         owners: dict[str, str] | None = None,
+        permissions: str = "0",
     ) -> Sent:
         sent = Sent(snowflake(), "token-" + secrets.token_hex(12))
         payload: dict[str, Any] = {
@@ -223,7 +224,7 @@ class DiscordSession:
             payload.update(user=person.payload, channel_id=dm["id"], channel=dm)
             payload["authorizing_integration_owners"] = owners or {"0": GUILD_ID}
         else:
-            member = member_payload(user=person.payload, permissions="0")
+            member = member_payload(user=person.payload, permissions=permissions)
             payload.update(guild_id=guild_id, guild_locale="en-US", channel_id=CHANNEL_ID, member=member)
             payload.update(
                 channel=_channel_payload(guild_id), authorizing_integration_owners=owners or {"0": guild_id}

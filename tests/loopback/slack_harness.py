@@ -238,6 +238,24 @@ class SlackHarness:
         assert status == 200
         return (await self._published_for(person, mark)).params["view"]
 
+    async def submit_view(self, person: Person, view: dict, values: dict) -> tuple[int, str]:
+        """Submit a modal Cubby opened (``views.open``'s view) with these input ``values``
+        (``{block_id: {action_id: text}}``); Slack's HTTP status and Cubby's ack body."""
+        state = {
+            block: {action: {"type": "plain_text_input", "value": text} for action, text in inputs.items()}
+            for block, inputs in values.items()
+        }
+        payload = {
+            "type": "view_submission",
+            "user": {"id": person.user, "team_id": person.team, "username": "someone"},
+            "api_app_id": APP_ID,
+            "team": {"id": person.team, "domain": "example"},
+            "enterprise": {"id": person.enterprise, "name": "Grid"} if person.enterprise else None,
+            "trigger_id": "4.5.6",
+            "view": {**view, "id": "VMODAL", "state": {"values": state}},
+        }
+        return await self.post_form({"payload": json.dumps(payload)})
+
     async def event(
         self, person: Person, event: dict, *, event_id: str | None = None, retry: int | None = None
     ) -> int:

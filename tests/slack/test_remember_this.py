@@ -30,7 +30,7 @@ async def test_someone_elses_message_is_saved_under_the_invoker_with_its_provena
     assert record.text == "The offsite is in Lisbon on 12 March"
     source = record.source
     assert source is not None
-    assert (source.platform, source.channel, source.kind) == ("slack", "C0PLANS", "message")
+    assert (source.platform, source.channel, source.how) == ("slack", "C0PLANS", "saved")
     assert source.permalink == permalink("C0PLANS", message["ts"])
     assert source.author == BOB.user
     assert await memory_of(hub, BOB).count() == 0  # the author's memory is untouched

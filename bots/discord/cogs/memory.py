@@ -38,7 +38,9 @@ class MemoryCog(ext_commands.Cog, name="Memory"):
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, REMEMBER_MAX_CHARS]
     ) -> None:
         memory = memory_of(self.hub, interaction.user)
-        source = source_of(interaction.channel_id, in_guild=interaction.guild_id is not None)
+        source = source_of(
+            interaction.channel_id, in_guild=interaction.guild_id is not None, guild_id=interaction.guild_id
+        )
 
         async def work() -> Reply:
             return Reply(replies.remembered(await commands.remember(memory, text, source), escape))

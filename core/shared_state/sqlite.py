@@ -11,6 +11,7 @@ WAL, so no earlier page image of them stays in it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import time
@@ -48,16 +49,14 @@ def _create_private(path: Path) -> None:
 
 
 def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
+    # Setting up may wait (switching to WAL, or another process recovering the WAL, takes a lock);
+    # only the connection's later statements get ``busy_timeout_ms``.
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process loses no committed write
     db.execute("PRAGMA secure_delete=ON")
     db.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     return db
-
-
-def _busy(error: sqlite3.OperationalError) -> bool:
-    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SqliteTable:
@@ -83,12 +82,11 @@ class SqliteTable:
 
     async def _run(self, work: Callable[[sqlite3.Connection], T], *, patient: bool = False) -> T:
         if self._quick is not None and not patient:
-            try:
+            with contextlib.suppress(sqlite3.OperationalError):
                 return work(self._quick)
-            except sqlite3.OperationalError as error:
-                if not _busy(error):
-                    raise
-                # One autocommitted statement that found the lock taken changed nothing: wait for it.
+            # One autocommitted statement that failed changed nothing: run it again where it may
+            # wait. Besides a taken lock (SQLITE_BUSY and its extended codes), WAL mode can answer a
+            # connection that never waits with SQLITE_PROTOCOL when many race for its index.
 
         def wait_and_run() -> T:
             self._open()

@@ -31,10 +31,17 @@ from psycopg_pool import ConnectionPool
 
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
-from core.memory.stores.bm25 import bm25
-from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
+from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, KEYS, check_reachable
-from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
+from core.memory.stores.sealed_rows import (
+    Opened,
+    StoredVector,
+    keyword_ranked,
+    matching,
+    oldest_first,
+    open_rows,
+    ranked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +300,11 @@ class PostgresVectorStore:
         self, query: str, top_k: int = 5, filters: Mapping | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters`` (no shared full-text index)."""
-        found = bm25(query, self._matching(filters))[: max(int(top_k), 0)]
-        return [StoredVector(id_, score, payload) for id_, score, payload in found]
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
+            return []
+        narrowed = predicate if beyond_the_user(filters) else None
+        return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
 
     def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
         return [oldest_first(self._matching(filters), top_k)]

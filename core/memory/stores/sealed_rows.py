@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import open_rows_of, payload_of, vector_of
+from core.memory.crypto.sealed import open_rows_of, payload_of, searchable_text, terms_of, vector_of
+from core.memory.stores.bm25 import bm25_scores
+from core.memory.words import term_block
 
 Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -67,3 +69,34 @@ def oldest_first(found: list[tuple[str, dict]], top_k: int | None) -> list[Store
     listed = [StoredVector(id_, None, doc) for id_, doc in found]
     listed.sort(key=lambda row: (str(row.payload.get("created_at", "")), row.id))
     return listed[: len(listed) if top_k is None else max(int(top_k), 0)]
+
+
+def keyword_ranked(
+    key: PersonKey, rows: list[Opened], dims: int, query: str, top_k: int, predicate: Predicate | None
+) -> list[StoredVector]:
+    """The ``top_k`` rows best by BM25 for ``query``, best first, zero scores left out. Scored from
+    the statistics sealed in each row; payloads are parsed only for the hits, or for every row when
+    ``predicate`` (a filter beyond the owner, None if there is none) must decide which rows count."""
+    if top_k <= 0 or not rows:
+        return []
+    docs: list[dict[str, Any] | None] = [None] * len(rows)
+    if predicate is not None:
+        parsed = [payload(key, dims, row) for row in rows]
+        kept = [i for i, doc in enumerate(parsed) if predicate(doc)]
+        rows, docs = [rows[i] for i in kept], [parsed[i] for i in kept]
+    blocks = [_terms(key, dims, row, doc) for row, doc in zip(rows, docs, strict=True)]
+    scores = bm25_scores(query, blocks)
+    best = [int(i) for i in np.argsort(-scores, kind="stable")[:top_k] if scores[i] > 0]
+    hits = []
+    for i in best:
+        doc = docs[i]
+        found = payload(key, dims, rows[i]) if doc is None else doc
+        hits.append(StoredVector(rows[i][0], float(scores[i]), found))
+    return hits
+
+
+def _terms(key: PersonKey, dims: int, row: Opened, doc: dict[str, Any] | None) -> bytes:
+    block = terms_of(row[2], dims)
+    if block is not None:
+        return block
+    return term_block(searchable_text(doc if doc is not None else payload(key, dims, row)))

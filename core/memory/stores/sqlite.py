@@ -35,9 +35,16 @@ from pydantic import BaseModel
 from core.memory.crypto.key_table import checkpoint_truncate
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
-from core.memory.stores.bm25 import bm25
-from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
-from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
+from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
+from core.memory.stores.sealed_rows import (
+    Opened,
+    StoredVector,
+    keyword_ranked,
+    matching,
+    oldest_first,
+    open_rows,
+    ranked,
+)
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
@@ -295,10 +302,11 @@ class SQLiteVectorStore:
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters``."""
-        documents = self._matching(filters)
-        if top_k <= 0:
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
             return []
-        return [StoredVector(id_, score, payload) for id_, score, payload in bm25(query, documents)[:top_k]]
+        narrowed = predicate if beyond_the_user(filters) else None
+        return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
 
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None

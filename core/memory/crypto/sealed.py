@@ -109,6 +109,10 @@ def vector_of(plaintext: bytes, dims: int) -> bytes:
     return plaintext[1 : 1 + dims]
 
 
+def has_terms(plaintext: bytes) -> bool:
+    return bool(plaintext[0] & _HAS_TERMS)
+
+
 def terms_of(plaintext: bytes, dims: int) -> bytes | None:
     """The row's keyword statistics block, or None for a row sealed without one."""
     if not plaintext[0] & _HAS_TERMS:

@@ -52,36 +52,38 @@ def bm25(query: str, documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[
     return scored
 
 
-def _entries(blocks: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Word counts per row, and for every (row, distinct word) entry: its row, hash and count."""
-    rows = len(blocks)
-    heads = np.frombuffer(b"".join(block[:_HEADER_BYTES] for block in blocks), dtype="<u4")
+def _entries(texts: list[bytes], at: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Word counts per row, and for every (row, distinct word) entry: its row, hash and count. Each
+    of ``texts`` holds its statistics block at offset ``at`` (anything may follow it)."""
+    rows = len(texts)
+    heads = np.frombuffer(b"".join(text[at : at + _HEADER_BYTES] for text in texts), dtype="<u4")
     lengths, distinct = heads[0::2].astype(np.float64), heads[1::2].astype(np.int64)
-    tail = np.frombuffer(b"".join(block[_HEADER_BYTES:] for block in blocks), dtype=np.uint8)
-    sizes = distinct * (HASH.itemsize + COUNT.itemsize)
+    tail = np.frombuffer(b"".join(text[at + _HEADER_BYTES :] for text in texts), dtype=np.uint8)
+    sizes = np.fromiter((len(text) for text in texts), dtype=np.int64, count=rows) - (at + _HEADER_BYTES)
     starts = np.cumsum(sizes) - sizes
     row = np.repeat(np.arange(rows), distinct)
     nth = np.arange(int(distinct.sum())) - np.repeat(np.cumsum(distinct) - distinct, distinct)
     at_hash = starts[row] + HASH.itemsize * nth
     at_count = starts[row] + HASH.itemsize * distinct[row] + COUNT.itemsize * nth
-    hashes = tail[at_hash[:, None] + np.arange(HASH.itemsize)].copy().view(HASH).reshape(-1)
-    counts = tail[at_count[:, None] + np.arange(COUNT.itemsize)].copy().view(COUNT).reshape(-1)
+    hashes = tail[at_hash[:, None] + np.arange(HASH.itemsize)].view(HASH).reshape(-1)
+    counts = tail[at_count[:, None] + np.arange(COUNT.itemsize)].view(COUNT).reshape(-1)
     return lengths, row, hashes, counts
 
 
-def bm25_scores(query: str, blocks: list[bytes]) -> np.ndarray:
-    """Okapi BM25 of ``query`` for each row, from the rows' statistics blocks
-    (:func:`core.memory.words.term_block`); the same figures :func:`bm25` computes from the text."""
-    scores = np.zeros(len(blocks), dtype=np.float64)
+def bm25_scores(query: str, texts: list[bytes], at: int = 0) -> np.ndarray:
+    """Okapi BM25 of ``query`` for each row, from the statistics block
+    (:func:`core.memory.words.term_block`) at offset ``at`` of each of ``texts``: the same figures
+    :func:`bm25` computes from the memories' text."""
+    scores = np.zeros(len(texts), dtype=np.float64)
     terms = query_hashes(query)
-    if not terms.size or not blocks:
+    if not terms.size or not texts:
         return scores
-    lengths, row, hashes, counts = _entries(blocks)
+    lengths, row, hashes, counts = _entries(texts, at)
     hit = np.isin(hashes, terms)
     term, row, tf = np.searchsorted(terms, hashes[hit]), row[hit], counts[hit].astype(np.float64)
     frequency = np.bincount(term, minlength=terms.size)
-    idf = np.log(1 + (len(blocks) - frequency + 0.5) / (frequency + 0.5))
-    average_length = float(lengths.sum()) / len(blocks) or 1.0
+    idf = np.log(1 + (len(texts) - frequency + 0.5) / (frequency + 0.5))
+    average_length = float(lengths.sum()) / len(texts) or 1.0
     norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * lengths[row] / average_length)
     contribution = idf[term] * tf * (_BM25_K1 + 1) / (tf + norm)
-    return np.bincount(row, weights=contribution, minlength=len(blocks))
+    return np.bincount(row, weights=contribution, minlength=len(texts))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import open_rows_of, payload_of, searchable_text, terms_of, vector_of
+from core.memory.crypto.sealed import has_terms, open_rows_of, payload_of, searchable_text, vector_of
 from core.memory.stores.bm25 import bm25_scores
 from core.memory.words import term_block
 
@@ -84,8 +84,8 @@ def keyword_ranked(
         parsed = [payload(key, dims, row) for row in rows]
         kept = [i for i, doc in enumerate(parsed) if predicate(doc)]
         rows, docs = [rows[i] for i in kept], [parsed[i] for i in kept]
-    blocks = [_terms(key, dims, row, doc) for row, doc in zip(rows, docs, strict=True)]
-    scores = bm25_scores(query, blocks)
+    texts = [_with_terms(key, dims, row, doc) for row, doc in zip(rows, docs, strict=True)]
+    scores = bm25_scores(query, texts, 1 + dims)
     best = [int(i) for i in np.argsort(-scores, kind="stable")[:top_k] if scores[i] > 0]
     hits = []
     for i in best:
@@ -95,8 +95,10 @@ def keyword_ranked(
     return hits
 
 
-def _terms(key: PersonKey, dims: int, row: Opened, doc: dict[str, Any] | None) -> bytes:
-    block = terms_of(row[2], dims)
-    if block is not None:
-        return block
-    return term_block(searchable_text(doc if doc is not None else payload(key, dims, row)))
+def _with_terms(key: PersonKey, dims: int, row: Opened, doc: dict[str, Any] | None) -> bytes:
+    """The row's plaintext, which holds its statistics right after the vector; for a row sealed
+    before rows carried statistics, the same layout computed from its text."""
+    if has_terms(row[2]):
+        return row[2]
+    text = searchable_text(doc if doc is not None else payload(key, dims, row))
+    return row[2][: 1 + dims] + term_block(text)

@@ -22,7 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -34,6 +34,7 @@ from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, 
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, KEYS, check_reachable
 from core.memory.stores.sealed_rows import (
+    OneRead,
     Opened,
     StoredVector,
     keyword_ranked,
@@ -83,6 +84,7 @@ class PostgresVectorStore:
         )
         self._table = sql.Identifier(f"sealed_{collection_name}")
         self._keyring = keyring
+        self._one_read = OneRead()
         self._deleted_since_vacuum = False
         self.create_col()
 
@@ -182,6 +184,9 @@ class PostgresVectorStore:
     def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
         user = scoped_user(filters)
         predicate = compile_filter(filters)
+        held = self._one_read.held(user)
+        if held is not None:
+            return held[0], held[1], predicate
         # One round trip: the person's wrapped key and their rows under it.
         found = self._rows(
             f"SELECT k.key_id, k.master, k.wrapped, t.id, t.created_at, t.sealed FROM {KEYS} k "
@@ -193,7 +198,13 @@ class PostgresVectorStore:
         key_id, master, wrapped = found[0][:3]
         key = self.keyring.unwrap((user, int(key_id), master, bytes(wrapped)))
         rows = [(id_, at, sealed) for *_, id_, at, sealed in found if id_ is not None]
-        return key, open_rows(key, self.collection_name, rows), predicate
+        opened = open_rows(key, self.collection_name, rows)
+        self._one_read.hold(user, key, opened)
+        return key, opened, predicate
+
+    def one_read(self) -> AbstractContextManager[None]:
+        """A scope in which this thread opens each person's rows once (see :class:`OneRead`)."""
+        return self._one_read.scope()
 
     # -- writes ----------------------------------------------------------------------------------
     def insert(

@@ -4,7 +4,9 @@ rows of exactly one user under their current key, open them here, and score them
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,36 @@ class StoredVector:
     id: str
     score: float | None
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+class OneRead:
+    """A person's opened rows, held for the length of one read that needs them several times.
+
+    One search through mem0 reads the same person's rows twice - vector similarity, then keyword
+    scoring - and opening every row is most of a heavy person's search. Inside :meth:`scope` (entered
+    by the backend around one mem0 call, in its thread) the rows are opened once and reused; at the
+    scope's end they are dropped. Nothing outlives the call, so no state is shared between calls,
+    threads or people, and a forget never has a cached copy to chase."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        self._local.held = {}
+        try:
+            yield
+        finally:
+            self._local.held = None
+
+    def held(self, user: str) -> tuple[PersonKey | None, list[Opened]] | None:
+        held = getattr(self._local, "held", None)
+        return None if held is None else held.get(user)
+
+    def hold(self, user: str, key: PersonKey | None, rows: list[Opened]) -> None:
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held[user] = (key, rows)
 
 
 def open_rows(key: PersonKey, collection: str, rows: list[tuple[Any, str | None, bytes]]) -> list[Opened]:

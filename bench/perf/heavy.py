@@ -140,7 +140,8 @@ def main() -> None:  # a quick look without the whole bench: python -m bench.per
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     for row in table:
-        cells = [f"{row[k]['p50_ms']:8.2f}" for k in ("recall_end_to_end", "keyword_scoring", "get_all", "export")]
+        figures = ("recall_end_to_end", "keyword_scoring", "get_all", "export")
+        cells = [f"{row[k]['p50_ms']:8.2f}" for k in figures]
         print(f"{row['memories']:>7,}  " + "  ".join(cells))
 
 

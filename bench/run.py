@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench import SCRATCH, sealed
+from bench import SCRATCH, multilingual, sealed
 from bench.perf import baseline_qdrant, heavy, heavy_report, profile, report
 from bench.perf.ack import AckSampler, after_stop, available_probes
 from bench.perf.coldstart import measure_cold_start
@@ -277,6 +277,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--workers-postgres", action="store_true", help="also run the workers on a throwaway PostgreSQL")
     add("--growth", type=_users, default=list(heavy.SIZES), help="one person's memory counts ('' to skip)")
     add("--growth-samples", type=int, default=30, help="recalls per size in the growth table")
+    add("--multilingual", action="store_true", help="also run bench.multilingual (both embedding models)")
     add("--seed", type=int, default=7)
     add("--keep-data", action="store_true")
     add("--no-progress", dest="progress", action="store_false")
@@ -303,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     for verdict in verdicts:
         print(f"{verdict.status:>5}  {verdict.target:<{width}}  {verdict.measured:>12}  {verdict.note}")
     print("wrote " + ", ".join(str(f) for f in files))
+    if options.multilingual:
+        return multilingual.main([])
     return 0
 
 

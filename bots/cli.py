@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run the two-person isolation scenario on the embedded store")
     chat = sub.add_parser("chat", help="talk to Cubby in the terminal")
     chat.add_argument("--user", required=True, help="your name (lowercase letters, digits, - and _)")
-    memories = sub.add_parser("memories", help="operator commands for one person's data")
+    memories = sub.add_parser("memories", help="operator commands for people's data and the store")
     action = memories.add_subparsers(dest="action", required=True)
     export = action.add_parser("export", help="print (or --output) everything held about a person")
     export.add_argument("--user", required=True, help="the user key, e.g. slack:T0123:U0456")
@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     forget = action.add_parser("forget", help="erase everything held about a person")
     forget.add_argument("--user", required=True, help="the user key, e.g. discord:81234567890123456")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    reembed = action.add_parser("reembed", help="move the whole store to another embedding model")
+    reembed.add_argument("--model", required=True, choices=["minilm", "multilingual"])
+    reembed.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    load = action.add_parser("import", help="import a Cubby export file into a person's memory")
+    load.add_argument("--user", required=True, help="the user key the memories land under")
+    load.add_argument("file", type=Path, help="a Cubby export (cubby memories export, or /export)")
     keys = sub.add_parser("keys", help="operator commands for the master key")
     key_action = keys.add_subparsers(dest="action", required=True)
     rotate = key_action.add_parser("rotate", help="re-wrap every person key under a new master key")
@@ -81,6 +87,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.action == "export":
             return await operator.export_memories(settings, args.user, args.output)
+        if args.action == "reembed":
+            return await operator.reembed_store(settings, args.model, assume_yes=args.yes)
+        if args.action == "import":
+            return await operator.import_memories(settings, args.user, args.file)
         return await operator.forget_memories(settings, args.user, assume_yes=args.yes)
     if args.command == "keys":
         from bots import operator

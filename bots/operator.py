@@ -1,4 +1,5 @@
-"""Operator commands: ``cubby memories export|forget --user KEY`` for data requests, and
+"""Operator commands: ``cubby memories export|forget|import --user KEY`` for data requests,
+``cubby memories reembed --model NAME`` to move the store to another embedding model, and
 ``cubby keys rotate`` for the master key.
 
 They open the same data dir as the running bots; the store's WAL mode makes that safe. They never
@@ -15,7 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bots.operator_posts import delete_posts
-from core import InvalidInput, Settings, UserKey, open_hub, replies, rotate_master_key, storage
+from core import (
+    InvalidInput,
+    Settings,
+    UserKey,
+    commands,
+    imports,
+    open_hub,
+    reembed,
+    replies,
+    rotate_master_key,
+    storage,
+)
 
 # How long ``forget`` waits for another process's reader before it reports the erasure unflushed.
 FLUSH_WAIT_SECONDS = 30.0
@@ -83,4 +95,50 @@ def rotate_keys(settings: Settings, new_key_file: Path | None) -> int:
             "then destroy the old key",
             file=sys.stderr,
         )
+    return 0
+
+
+async def reembed_store(
+    settings: Settings, model: str, *, assume_yes: bool, ask: Callable[[str], str] = input
+) -> int:
+    """Re-embed every vector of the store with ``model``, after the operator confirms that every bot
+    and worker on it is stopped (one still running the old model would mix the two)."""
+    storage.require_existing_store(settings)
+    if not assume_yes:
+        where = settings.data_dir if settings.backend == "embedded" else "the database"
+        question = (
+            f"Re-embed every memory in {where} with the {model!r} model? "
+            "Stop every Cubby bot and worker on it first. Type the model name: "
+        )
+        try:
+            answer = ask(question)
+        except EOFError:
+            raise InvalidInput("no confirmation (end of input); nothing was changed; use --yes") from None
+        if answer.strip() != model:
+            print("Not confirmed; nothing was changed.", file=sys.stderr)
+            return 1
+    done = await reembed(settings, model)
+    if done.rows == 0 and done.was == done.now:
+        print(f"The store already uses the {done.now!r} model; nothing was changed.", file=sys.stderr)
+    else:
+        print(f"Re-embedded {done.rows} rows from {done.was!r} to {done.now!r}.", file=sys.stderr)
+        print(f"Now run Cubby with CUBBY_EMBEDDING_MODEL={done.now}.", file=sys.stderr)
+    return 0
+
+
+async def import_memories(settings: Settings, user: str, source: Path) -> int:
+    """Import a Cubby export into ``user``'s memory, whoever's export it was (an operator moves a
+    person's data in, e.g. from another Cubby); every memory lands under ``user`` only. Importing
+    the same file again adds nothing."""
+    key = UserKey.parse(user)
+    storage.require_existing_store(settings)
+    try:
+        if source.stat().st_size > imports.MAX_IMPORT_BYTES:
+            raise InvalidInput(f"{source} is larger than {imports.MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+        content = source.read_bytes()
+    except OSError:
+        raise InvalidInput(f"{source} cannot be read") from None
+    async with open_hub(settings=settings) as hub:
+        result = await commands.import_export(hub.scoped(key), content, own_only=False)
+    print(f"{key}: " + replies.imported(result), file=sys.stderr)
     return 0

@@ -22,6 +22,7 @@ from core import (
     Source,
     UserKey,
     commands,
+    imports,
     load_settings,
     logs,
     open_hub,
@@ -102,6 +103,39 @@ def terminal_restored() -> Iterator[None]:
                 termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
 
 
+@contextlib.contextmanager
+def interrupt_ends_the_session() -> Iterator[None]:
+    """Ctrl-C ends the session at once, whichever thread the signal lands on.
+
+    The hub's worker threads can receive SIGINT as well as the main thread. With a plain Python
+    handler (asyncio.run's own) the loop would then sleep on until something else woke it; asyncio's
+    signal handling wakes it through its wakeup fd wherever the signal landed. The session's task is
+    cancelled and the interruption leaves as KeyboardInterrupt, which ``cubby`` turns into exit 130."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no Unix signals
+        yield
+        return
+    try:
+        yield
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
 class TerminalChat:
     """One person's session. Lines starting with ``/`` are commands; any other line goes to the agent,
     which converses when an LLM is configured and otherwise shows the relevant memories. The agent
@@ -148,10 +182,23 @@ class TerminalChat:
                 self.say(replies.remembered(await commands.remember(self.memory, argument, self.source)))
             elif command == "/recall":
                 self.say(replies.recalled(await commands.recall(self.memory, argument or None)))
+            elif command == "/edit":
+                memory_id, _, text = argument.strip().partition(" ")
+                self.say(replies.edited((await commands.edit(self.memory, memory_id, text)).record))
             elif command == "/forget":
                 await self.forget(argument)
+            elif command in ("/pause", "/resume"):
+                self.say(replies.paused_status(await commands.set_paused(self.memory, command == "/pause")))
+            elif command == "/status":
+                settings = await self.memory.settings()
+                self.say(replies.paused_status(settings) + " " + replies.default_expiry(settings))
+            elif command == "/expiry":
+                self.say(replies.default_expiry(await commands.set_default_expiry(self.memory, argument)))
             elif command == "/export":
                 await self.export(argument.strip())
+            elif command == "/import":
+                content = _read_import(argument.strip())
+                self.say(replies.imported(await commands.import_export(self.memory, content)))
             elif command.startswith("/"):
                 shown = "".join(c if c.isprintable() else "?" for c in command[:40])
                 self.say(f"I don't know {shown}. " + replies.help_text())
@@ -202,6 +249,26 @@ class TerminalChat:
         self.say(f"Wrote {exported.count} memories to {path.absolute()} (only you can read it).")
 
 
+def _read_import(text: str) -> bytes:
+    """The bytes of the export file named in ``/import <path>``, refused before reading when it is
+    over the import size limit."""
+    if not text:
+        raise InvalidInput("give the path of your export file, e.g. /import ~/cubby-memories.json")
+    try:
+        path = Path(text).expanduser()
+        size = path.stat().st_size if path.is_file() else None
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, unencodable text, an unknown ~user
+        raise InvalidInput("that file cannot be read") from None
+    if size is None:
+        raise InvalidInput("there is no file at that path")
+    if size > imports.MAX_IMPORT_BYTES:
+        raise InvalidInput(f"the file is larger than {imports.MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise InvalidInput("that file cannot be read") from None
+
+
 def _export_destination(text: str) -> Path:
     """The path in ``/export <path>``: an existing folder, or a file name ending in ``.json`` (so a
     stray word after /export is a question, not a file)."""
@@ -218,7 +285,7 @@ async def chat(settings: Settings, user: str) -> int:
     key = UserKey.cli(user)
     enable_line_editing()
     print(f"(data dir: {settings.data_dir.absolute()})")
-    with terminal_restored():
+    with terminal_restored(), interrupt_ends_the_session():
         async with open_hub(settings=settings) as hub:
             agent = Agent(settings)
             logs.cap_library_loggers()  # the LLM's HTTP clients log whole requests at DEBUG

@@ -137,7 +137,8 @@ class Agent:
             log.warning("no answer from the chat model: %s", error)
             fallback = self._reply_without_llm(relevant)
             return AgentReply(f"{LLM_DOWN}\n{fallback.text}", fallback.memories)
-        self._extract_later(memory, message, answer, source)
+        if not (await memory.settings()).paused:  # paused: the person asked Cubby not to learn
+            self._extract_later(memory, message, answer, source)
         return AgentReply(answer, relevant)
 
     async def drain(self) -> None:

@@ -1,4 +1,5 @@
-"""The platform-neutral logic of Cubby's commands: /remember, /recall, /forget and export.
+"""The platform-neutral logic of Cubby's commands: /remember, /recall, /forget, export, and the
+commands that put a person's memory in their hands: edit, expiry, pause and import.
 
 Adapters parse their platform's payload, call these with the person's :class:`ScopedMemory`, and render
 the result their own way. Confirmation of a forget is the adapter's job (buttons, a prompt); this
@@ -13,8 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core import metrics
+from core.durations import parse_span, split_expiry
 from core.errors import InvalidInput
+from core.imports import read_export, require_own
 from core.memory import Erased, ScopedMemory
+from core.memory.hub import Edited, Restored
+from core.memory.prefs import PersonSettings
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 PAGE_SIZE = 10
@@ -55,10 +60,52 @@ class ExportFile:
 
 @metrics.measured("remember")
 async def remember(memory: ScopedMemory, text: str, source: Source | None = None) -> list[MemoryRecord]:
-    """Store ``text`` as given. Raises :class:`InvalidInput` (with a message for the person) on bad text."""
+    """Store ``text`` as given; a trailing "for 30 days" or "until 2027-01-31" sets its expiry.
+    Raises :class:`InvalidInput` (with a message for the person) on bad text or a past expiry."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("there is nothing to remember - add the text after the command")
-    return await memory.add(text, source=source)
+    text, expires_at = split_expiry(text)
+    if not text.strip():
+        raise InvalidInput("there is nothing to remember before the duration")
+    return await memory.add(text, source=source, expires_at=expires_at)
+
+
+@metrics.measured("edit")
+async def edit(memory: ScopedMemory, memory_id: str, text: str) -> Edited:
+    """Give one memory a new text (``/edit <id> <text>``). An id that is not one of this person's
+    memories is refused with a message, and nothing changes."""
+    if not is_memory_id((memory_id or "").strip()):
+        raise InvalidInput("give the id of the memory to edit (shown by /recall), then the new text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("give the new text after the memory id")
+    edited = await memory.update(memory_id.strip(), text)
+    if edited.record is None:
+        raise InvalidInput("you have no memory with that id")
+    return edited
+
+
+async def set_paused(memory: ScopedMemory, paused: bool) -> PersonSettings:
+    return await (memory.pause() if paused else memory.resume())
+
+
+async def set_default_expiry(memory: ScopedMemory, argument: str) -> PersonSettings:
+    """``/expiry 90 days`` makes new memories expire after that long; ``/expiry off`` keeps them."""
+    argument = (argument or "").strip().lower()
+    if argument in ("off", "never", "none"):
+        return await memory.set_default_expiry(None)
+    span = parse_span(argument)
+    return await memory.set_default_expiry(max(1, round(span.total_seconds() / 86400)))
+
+
+@metrics.measured("import")
+async def import_export(memory: ScopedMemory, content: bytes, *, own_only: bool = True) -> Restored:
+    """Import a Cubby export file into this person's memory. ``own_only`` (a person's own import)
+    refuses someone else's export; an operator's import takes any export for the key it names."""
+    max_memories, max_chars = memory.limits
+    document = read_export(content, max_memories=max_memories, max_chars=max_chars)
+    if own_only:
+        require_own(document, memory.key)
+    return await memory.restore(document.records)
 
 
 @metrics.measured("recall")

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir, alias="CUBBY_DATA_DIR")
     backend: Literal["embedded", "postgres", "hosted"] = Field("embedded", alias="CUBBY_BACKEND")
     database_url: SecretStr | None = Field(None, alias="CUBBY_DATABASE_URL")
+    # The local embedding model (core/memory/models.py): "minilm" (English) or "multilingual" (an extra).
+    embedding_model: Literal["minilm", "multilingual"] = Field("minilm", alias="CUBBY_EMBEDDING_MODEL")
     # Wraps every person's data key and seals Slack bot tokens; without either, the embedded store
     # keeps a key file in the data dir.
     master_key: SecretStr | None = Field(None, alias="CUBBY_MASTER_KEY", min_length=16)
@@ -89,6 +91,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="CUBBY_LOG_LEVEL")
     # /healthz, /readyz and /metrics on their own port (any mode); unset: no such port
     health_port: int | None = Field(None, alias="CUBBY_HEALTH_PORT", ge=1, le=65535)
+    # How often each process erases expired memories (0: never, e.g. for a read-only tool).
+    sweep_seconds: float = Field(60.0, alias="CUBBY_SWEEP_SECONDS", ge=0, le=86_400)
 
     @model_validator(mode="after")
     def _backend_has_what_it_needs(self) -> Settings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,13 +29,37 @@ def parse_time(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def expiry_text(when: datetime) -> str:
+    """The one form an expiry is stored in: UTC to the second, so stored expiries sort as text and
+    a sweep can compare them in an index."""
+    return when.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+#: How a memory arrived: typed with /remember, extracted from a conversation by the LLM, imported
+#: from an export, or saved from a message (a shortcut or context menu).
+HOW = ("typed", "extracted", "imported", "saved")
+
+
+def _text_or_none(value: object, limit: int = 500) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a memory was said: the platform, the channel (or "dm"), and when."""
+    """Where a memory came from: the platform, the channel (or "dm"), when, how it arrived (one
+    of :data:`HOW`, or None when not recorded) and a permalink to the message when there is one.
+    A memory saved from someone else's message ("Remember this") names its ``author`` (the
+    platform's id of whoever wrote it)."""
 
     platform: str
     channel: str | None = None
     at: datetime | None = None
+    how: str | None = None
+    permalink: str | None = None
+    #: The Discord server a memory was made in (Slack's workspace is already part of the user key),
+    #: so a server's retention rule can find it.
+    workspace: str | None = None
+    author: str | None = None
 
     def to_dict(self) -> dict[str, str]:
         doc = {"platform": self.platform}
@@ -43,14 +67,37 @@ class Source:
             doc["channel"] = self.channel
         if self.at:
             doc["at"] = self.at.isoformat()
+        if self.how:
+            doc["how"] = self.how
+        if self.permalink:
+            doc["permalink"] = self.permalink
+        if self.workspace:
+            doc["workspace"] = self.workspace
+        if self.author:
+            doc["author"] = self.author
         return doc
+
+    def arrived(self, how: str) -> Source:
+        """This source, saying how the memory arrived (unless that is already recorded)."""
+        if self.how:
+            return self
+        return replace(self, how=how)
 
     @classmethod
     def from_dict(cls, doc: object) -> Source | None:
-        if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str):
+        if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str) or not doc["platform"]:
             return None
-        channel = doc.get("channel")
-        return cls(doc["platform"], channel if isinstance(channel, str) else None, parse_time(doc.get("at")))
+        how = doc.get("how")
+        permalink = _text_or_none(doc.get("permalink"))
+        return cls(
+            doc["platform"][:40],
+            _text_or_none(doc.get("channel"), 200),
+            parse_time(doc.get("at")),
+            how if how in HOW else None,
+            permalink if permalink and permalink.startswith("https://") else None,
+            _text_or_none(doc.get("workspace"), 40),
+            _text_or_none(doc.get("author"), 40),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +110,10 @@ class MemoryRecord:
     updated_at: datetime | None = None
     score: float | None = None
     source: Source | None = None
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or utc_now())
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"id": self.id, "text": self.text}
@@ -74,4 +125,6 @@ class MemoryRecord:
             doc["score"] = round(self.score, 4)
         if self.source:
             doc["source"] = self.source.to_dict()
+        if self.expires_at:
+            doc["expires_at"] = expiry_text(self.expires_at)
         return doc

@@ -92,14 +92,19 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Without the background sweeper: tests sweep when they mean to (tests/test_sweeper.py runs it)."""
     if backend == "postgres":
         url = request.getfixturevalue("postgres_url")
         # PostgreSQL has no default master key: every worker must be given the same one.
         master_key = uuid.uuid4().hex + uuid.uuid4().hex
         return load_settings(
-            data_dir=tmp_path / "data", backend="postgres", database_url=url, master_key=master_key
+            data_dir=tmp_path / "data",
+            backend="postgres",
+            database_url=url,
+            master_key=master_key,
+            sweep_seconds=0,
         )
-    return load_settings(data_dir=tmp_path / "data")
+    return load_settings(data_dir=tmp_path / "data", sweep_seconds=0)
 
 
 @pytest.fixture

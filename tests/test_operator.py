@@ -3,10 +3,12 @@
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from bots import operator
 from core import PostRef, Settings, UserKey, open_hub
+from core.records import utc_now
 from tests.conftest import files_containing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,3 +110,45 @@ async def test_forget_without_a_platform_token_says_which_posts_remain(settings:
     assert "discord message 1200000000000010101 1300" in err and "window seat" not in err
     async with open_hub(settings=settings) as hub:
         assert await hub.scoped(UserKey.discord(81234567890123456)).posts() == []
+
+
+async def test_export_forget_import_restores_an_identical_export(settings: Settings, tmp_path: Path) -> None:
+    key = "slack:T1:U1"
+    async with open_hub(settings=settings) as hub:
+        memory = hub.scoped(UserKey.parse(key))
+        await memory.add("I am vegetarian")
+        await memory.add("parking is level 3", expires_at=utc_now() + timedelta(days=9))
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    assert await operator.export_memories(settings, key, before) == 0
+    assert await operator.forget_memories(settings, key, assume_yes=True) == 0
+    assert await operator.import_memories(settings, key, before) == 0
+    assert await operator.import_memories(settings, key, before) == 0  # twice: nothing more
+    assert await operator.export_memories(settings, key, after) == 0
+
+    def without_stamp(path: Path) -> dict[str, object]:
+        document = json.loads(path.read_text())
+        document.pop("exported_at")
+        return document
+
+    assert without_stamp(after) == without_stamp(before)
+    assert len(without_stamp(after)["memories"]) == 2  # type: ignore[arg-type]
+
+
+async def test_import_refuses_a_malformed_file_and_changes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with open_hub(settings=settings) as hub:
+        await hub.scoped(UserKey.cli("alice")).add("kept")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "something else"}')
+    result = subprocess.run(
+        [sys.executable, "-m", "bots.cli", "memories", "import", "--user", "cli:alice", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"CUBBY_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert result.returncode == 1 and "not a Cubby export" in result.stderr
+    async with open_hub(settings=settings) as hub:
+        assert [r.text for r in await hub.scoped(UserKey.cli("alice")).get_all()] == ["kept"]

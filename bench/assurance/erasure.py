@@ -8,13 +8,14 @@ forget of one memory deletes its row but not the key (the person's other memorie
 a backup from before still holds that memory until the backup expires; the figure counts that
 separately, as what backup retention must cover.
 
-Forgotten people are erased the three ways Cubby offers: ``/forget`` everything, ``/forget`` one
-memory at a time, and the operator command ``cubby memories forget --user KEY --yes`` run while the
-hub is open (as it would be while the bots run). The scan runs with the hub still open and again
-after it closed. Rows are sealed with per-person keys, so the scan must find no canary in clear at
-all, the kept people's included (``tests/test_assurance.py`` shows the scanner finds one where there
-is one). The backup still holds the forgotten people's rows; restored, it must yield none of them
-and every kept memory.
+Forgotten people are erased the ways Cubby offers: ``/forget`` everything, ``/forget`` one
+memory at a time, the operator command ``cubby memories forget --user KEY --yes`` run while the
+hub is open (as it would be while the bots run), an edit of every memory (the old text, with its
+canary, must be gone; the new text stays) and expiry (memories made to expire, then the sweeper).
+The scan runs with the hub still open and again after it closed. Rows are sealed with per-person
+keys, so the scan must find no canary in clear at all, the kept people's included
+(``tests/test_assurance.py`` shows the scanner finds one where there is one). The backup still holds
+the forgotten people's rows; restored, it must yield none of them and every kept memory.
 """
 
 from __future__ import annotations
@@ -25,15 +26,20 @@ import random
 import shutil
 import sqlite3
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from bench.assurance.keys import confusable_keys
 from bench.assurance.population import SHARED_TEXTS
 from bench.assurance.report import CANARY, Figure, canary
 from bots.operator import forget_memories
-from core import ScopedMemory, Settings, Source, UserKey, commands, open_hub
+from core import ScopedMemory, Settings, Source, UserKey, commands, open_hub, sweeper
+from core.records import utc_now
 
-WAYS = ("forget everything", "forget one by one", "operator command")
+WAYS = ("forget everything", "forget one by one", "operator command", "edit", "expiry")
+#: The ways that erase memory by memory, under a key the person keeps: a backup from before them
+#: still opens (reported, as for forgetting one by one).
+ONE_BY_ONE = ("forget one by one", "edit", "expiry")
 
 
 def canaries_on_disk(paths: list[Path]) -> dict[str, list[str]]:
@@ -55,6 +61,13 @@ async def _forget(way: str, memory: ScopedMemory, settings: Settings) -> None:
     elif way == "forget one by one":
         for record in await memory.get_all():
             await commands.forget_one(memory, record.id)
+    elif way == "edit":
+        for record in await memory.get_all():
+            await commands.edit(
+                memory, record.id, record.text.partition(", secret ")[0] + ", secret redacted"
+            )
+    elif way == "expiry":
+        pass  # made to expire when they were added; the sweep after the forgets erases them
     else:
         with contextlib.redirect_stderr(io.StringIO()):  # it reports to the operator on stderr
             await forget_memories(settings, str(memory.key), assume_yes=True)
@@ -70,16 +83,6 @@ async def check_erasure(
     ways: dict[str, str] = {}
     async with open_hub(settings=settings) as hub:
         memories = {key: hub.scoped(UserKey.parse(key)) for key in confusable_keys(people)}
-        for key, memory in memories.items():
-            held[key] = [canary(rng) for _ in range(memories_each)]
-            for token in held[key]:
-                await memory.add(
-                    f"{rng.choice(SHARED_TEXTS)}, secret {token}", source=Source("cli", "erasure")
-                )
-            await memory.search(f"what is my secret {held[key][0]}")  # a query that quotes it, too
-        backup = settings.data_dir.with_name(settings.data_dir.name + "-backup")
-        shutil.rmtree(backup, ignore_errors=True)
-        shutil.copytree(settings.data_dir, backup)
         forgotten = set(rng.sample(sorted(memories), people // 2))
         operator_runs = 0
         for index, key in enumerate(sorted(forgotten)):
@@ -88,7 +91,20 @@ async def check_erasure(
                 way = WAYS[0]  # each run opens a second hub; a few are enough to show it is safe
             operator_runs += way == "operator command"
             ways[key] = way
-            await _forget(way, memories[key], settings)
+        soon = utc_now() + timedelta(hours=1)
+        for key, memory in memories.items():
+            held[key] = [canary(rng) for _ in range(memories_each)]
+            expires = soon if ways.get(key) == "expiry" else None
+            for token in held[key]:
+                text = f"{rng.choice(SHARED_TEXTS)}, secret {token}"
+                await memory.add(text, source=Source("cli", "erasure"), expires_at=expires)
+            await memory.search(f"what is my secret {held[key][0]}")  # a query that quotes it, too
+        backup = settings.data_dir.with_name(settings.data_dir.name + "-backup")
+        shutil.rmtree(backup, ignore_errors=True)
+        shutil.copytree(settings.data_dir, backup)
+        for key in sorted(forgotten):
+            await _forget(ways[key], memories[key], settings)
+        await sweeper.sweep_expired(hub, soon + timedelta(seconds=1))
         open_files = [*files_under(settings.data_dir), log_file]
         scans["hub open"] = canaries_on_disk(open_files)
         kept = [key for key in memories if key not in forgotten]
@@ -96,11 +112,15 @@ async def check_erasure(
         for key in kept:
             texts = sorted(CANARY.findall(" ".join(r.text for r in await memories[key].get_all())))
             intact += texts == sorted(held[key])
-        emptied = sum([await memories[key].count() == 0 for key in forgotten])
+        emptied = 0  # forgotten people left with nothing of theirs (edited ones: only the new texts)
+        for key in forgotten:
+            left_texts = [r.text for r in await memories[key].get_all()]
+            expected = memories_each if ways[key] == "edit" else 0
+            emptied += len(left_texts) == expected and not CANARY.findall(" ".join(left_texts))
     closed_files = [*files_under(settings.data_dir), log_file]
     scans["hub closed"] = canaries_on_disk(closed_files)
     files = sorted(set(open_files) | set(closed_files))
-    by_key = {key for key in forgotten if ways[key] != "forget one by one"}
+    by_key = {key for key in forgotten if ways[key] not in ONE_BY_ONE}
     restored = await _restored_backup(backup, settings, memories, held, forgotten, by_key)
     shutil.rmtree(backup, ignore_errors=True)
 
@@ -128,7 +148,7 @@ async def check_erasure(
         result=(
             f"canaries of the forgotten left: {leftovers} in {len(files)} files, "
             f"{restored['forgotten_readable']} readable in a backup from before "
-            f"({restored['deleted_one_by_one_readable']} deleted one by one, key kept)  "
+            f"({restored['deleted_one_by_one_readable']} erased one by one, edited or expired, key kept)  "
             f"others intact: {intact}/{len(kept)} (restored: {restored['kept_intact']}/{len(kept)})  "
             f"canaries in clear on disk: {seen_kept}/{total_kept + len(forgotten) * memories_each}"
         ),

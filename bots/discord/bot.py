@@ -13,12 +13,15 @@ from discord.ext import commands as ext_commands
 
 from bots.discord import respond
 from bots.discord.boundary import contain
+from bots.discord.cleanup import delete_posts
 from bots.discord.cogs.conversation import ConversationCog
 from bots.discord.cogs.memory import MemoryCog
+from bots.discord.cogs.personal import PersonalCog
 from bots.discord.lifecycle import Lifecycle, admit
+from bots.discord.remember_this import UndoButton, remember_this_command
 from bots.discord.render import NO_MENTIONS
 from bots.discord.respond import Timing
-from core import Agent, Hub, Settings
+from core import Agent, Hub, PostRef, Settings, UserKey
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,13 @@ def cubby_intents() -> discord.Intents:
     intents.guild_messages = True
     intents.dm_messages = True
     return intents
+
+
+# Every command may be used wherever the person is: Cubby can be added to a server (a guild install) or
+# by a person for themselves (a user install), and then also works in servers Cubby is not a member of,
+# in their DM with Cubby and in their group DMs. Every answer is ephemeral, so nobody else sees it.
+CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
+INSTALLS = app_commands.AppInstallationType(guild=True, user=True)
 
 
 class CubbyTree(app_commands.CommandTree):
@@ -56,6 +66,8 @@ class CubbyBot(ext_commands.Bot):
             intents=cubby_intents(),
             allowed_mentions=NO_MENTIONS,
             tree_cls=CubbyTree,
+            allowed_contexts=CONTEXTS,
+            allowed_installs=INSTALLS,
             **options,
         )
         self.hub = hub
@@ -65,9 +77,18 @@ class CubbyBot(ext_commands.Bot):
         self.lifecycle = Lifecycle()
 
     async def setup_hook(self) -> None:
+        self.hub.erased_posts = self._delete_swept_posts
         await self.add_cog(MemoryCog(self.hub, self.timing))
+        await self.add_cog(PersonalCog(self.hub, self.timing))
         await self.add_cog(ConversationCog(self, self.hub, self.agent))
+        self.tree.add_command(remember_this_command(self.hub, self.timing))
+        # Buttons of messages sent before a restart: their custom ids say what to do, so they work again.
+        self.add_dynamic_items(UndoButton)
         await self.sync_commands()
+
+    async def _delete_swept_posts(self, key: UserKey, posts: list[PostRef]) -> None:
+        """Cubby's DM answers that quoted memories the sweeper erased (expired, or past retention)."""
+        await delete_posts(self, posts)
 
     async def sync_commands(self) -> None:
         """Register the slash commands with Discord: in the dev server (instant) if one is set,

@@ -21,6 +21,8 @@ def memory_of(hub: Hub, user: discord.abc.User) -> ScopedMemory:
     return hub.scoped(user_key(user))
 
 
-def source_of(channel_id: int | None, *, in_guild: bool) -> Source:
-    """Where something was said: the channel id in a server, ``"dm"`` in a direct message."""
-    return Source("discord", str(channel_id) if in_guild and channel_id else "dm")
+def source_of(channel_id: int | None, *, in_guild: bool, guild_id: int | None = None) -> Source:
+    """Where something was said: the channel id in a server, ``"dm"`` in a direct message; and the
+    server, so that server's retention rule applies to it."""
+    channel = str(channel_id) if in_guild and channel_id else "dm"
+    return Source("discord", channel, workspace=str(guild_id) if in_guild and guild_id else None)

@@ -35,7 +35,16 @@ log = logging.getLogger(__name__)
 Mode = Literal["socket", "http", "oauth"]
 
 # Exactly what the listeners use; manifest.yml and manifest-http.yml list the same.
-BOT_SCOPES = ("app_mentions:read", "chat:write", "commands", "files:write", "im:history", "im:write")
+BOT_SCOPES = (
+    "app_mentions:read",
+    "chat:write",
+    "commands",
+    "files:read",
+    "files:write",
+    "im:history",
+    "im:write",
+    "users:read",
+)
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 

@@ -7,9 +7,10 @@ characters and a button's value at 2,000, so long memories are shortened for dis
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from core import ForgetPlan, MemoryRecord, Recalled, replies
+from core import ForgetPlan, MemoryRecord, Recalled, replies, saved_messages
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -22,6 +23,10 @@ HOME_DELETE = "cubby_home_delete"
 HOME_FORGET_ALL = "cubby_home_forget_all"
 HOME_EXPORT = "cubby_home_export"
 HOME_PAGE = "cubby_home_page"
+UNDO_REMEMBER = "cubby_undo_remember"
+EDIT = "cubby_edit"
+EDIT_MODAL = "cubby_edit_modal"  # the modal's callback_id
+EDIT_INPUT = "cubby_edit_text"
 EVERYTHING = "everything"
 
 SECTION_LIMIT = 3000
@@ -108,7 +113,10 @@ def recalled(result: Recalled) -> Message:
         return notice(wording)
     header = wording.split("\n", 1)[0]
     blocks = [section(header)]
-    blocks += [_record_section(record, with_id=True) for record in result.records]
+    blocks += [
+        _record_section(record, with_id=True, accessory=button("Edit", EDIT, record.id))
+        for record in result.records
+    ]
     blocks += _pager(RECALL_PAGE, result.page, result.pages)
     return {"text": fit(header), "blocks": blocks}
 
@@ -139,10 +147,23 @@ def forget_question(plan: ForgetPlan) -> Message:
     }
 
 
+def saved_message(record: MemoryRecord) -> Message:
+    """The confirmation of a "Remember this", with an Undo button that carries only the memory id."""
+    confirmation = saved_messages.saved(record.text)
+    undo = button(saved_messages.UNDO_LABEL, UNDO_REMEMBER, record.id)
+    return {
+        "text": fit(confirmation, MESSAGE_TEXT_LIMIT),
+        "blocks": [section(confirmation), {"type": "actions", "elements": [undo]}],
+    }
+
+
 def help_text() -> str:
     usage = {
         **replies.USAGE,
         "export": "/cubby export - all your memories as a JSON file, sent to you privately",
+        "expiry": "/cubby expiry <30 days | off> - make new memories expire after a while, or keep them",
+        "pause": "/cubby pause, /cubby resume, /cubby status - stop or restart learning from our chats",
+        "import": "/cubby import - upload your Cubby export in our DM, then type this there",
     }
     lines = ["I keep a private memory for you. Commands:", *(f"  {line}" for line in usage.values())]
     return "\n".join([*lines, "Or just message me, or mention me in a channel.", replies.PRIVACY_NOTE])
@@ -178,7 +199,8 @@ def home_view(result: Recalled, *, notice_text: str | None = None) -> dict[str, 
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": summary}]})
         for record in result.records:
             delete = button("Delete", HOME_DELETE, record.id, danger=True, confirm="Erase this memory?")
-            blocks.append(_record_section(record, with_id=False, accessory=delete))
+            blocks.append(_record_section(record, with_id=False))
+            blocks.append({"type": "actions", "elements": [button("Edit", EDIT, record.id), delete]})
         blocks += _pager(HOME_PAGE, result.page, result.pages)
     return {"type": "home", "private_metadata": str(result.page), "blocks": blocks}
 
@@ -188,4 +210,38 @@ def home_apology(message: str) -> dict[str, Any]:
     return {
         "type": "home",
         "blocks": [{"type": "header", "text": _plain(HOME_TITLE)}, section(message)],
+    }
+
+
+def edit_modal(record: MemoryRecord, *, origin: str, max_chars: int) -> dict[str, Any]:
+    """The modal that edits one memory, prefilled with its text (the modal is only ever opened for
+    the memory's owner). ``private_metadata`` names the memory and where the edit started (a
+    ``response_url`` or "home"); the submission re-derives whose memory it is from the submitter."""
+    metadata = json.dumps({"id": record.id, "origin": origin})
+    text_input = {
+        "type": "plain_text_input",
+        "action_id": EDIT_INPUT,
+        "multiline": True,
+        "max_length": min(max_chars, 3000),
+        "initial_value": record.text[:3000],
+    }
+    return {
+        "type": "modal",
+        "callback_id": EDIT_MODAL,
+        "private_metadata": metadata,
+        "title": _plain("Edit a memory"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": EDIT_INPUT,
+                "label": _plain("What I should remember"),
+                "element": text_input,
+            },
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": "The old text is erased when you save."}],
+            },
+        ],
     }

@@ -16,14 +16,15 @@ from typing import Any, Literal
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bots.slack import actions, blocks, conversation, home, slash, uninstall
+from bots.slack import actions, blocks, conversation, home, personal, shortcuts, slash, uninstall
 from bots.slack.services import Services
 
 
 @dataclass(frozen=True, slots=True)
 class Listener:
-    kind: Literal["command", "action", "event"]
-    matches: str  # the command name, the action id or the event type
+    kind: Literal["command", "action", "event", "shortcut", "view"]
+    # the command name, the action id, the event type, the shortcut's or the modal's callback id
+    matches: str
     handler: Callable[..., Awaitable[None]]
 
 
@@ -35,6 +36,8 @@ LISTENERS: tuple[Listener, ...] = (
     Listener("action", blocks.FORGET, actions.forget),
     Listener("action", blocks.FORGET_CANCEL, actions.cancel_forget),
     Listener("action", blocks.RECALL_PAGE, actions.turn_recall_page),
+    Listener("action", blocks.EDIT, personal.open_edit),
+    Listener("view", blocks.EDIT_MODAL, personal.submit_edit),
     Listener("event", "app_home_opened", home.home_opened),
     Listener("action", blocks.HOME_PAGE, home.turn_page),
     Listener("action", blocks.HOME_DELETE, home.delete_one),
@@ -42,6 +45,8 @@ LISTENERS: tuple[Listener, ...] = (
     Listener("action", blocks.HOME_EXPORT, home.export),
     Listener("event", "message", conversation.direct_message),
     Listener("event", "app_mention", conversation.mention),
+    Listener("shortcut", shortcuts.REMEMBER_THIS, shortcuts.remember_this),
+    Listener("action", blocks.UNDO_REMEMBER, shortcuts.undo),
     Listener("event", "app_uninstalled", uninstall.uninstalled),
     Listener("event", "tokens_revoked", uninstall.tokens_revoked),
 )
@@ -56,5 +61,11 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
 
     app.middleware(provide_services)
     for listener in LISTENERS:
-        add = {"command": app.command, "action": app.action, "event": app.event}[listener.kind]
+        add = {
+            "command": app.command,
+            "action": app.action,
+            "event": app.event,
+            "shortcut": app.message_shortcut,
+            "view": app.view,
+        }[listener.kind]
         add(listener.matches)(listener.handler)

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack import blocks
+from bots.slack import blocks, personal
 from bots.slack.export import send_export, sent_message
 from bots.slack.services import Respond, respond_privately, services_of
 from core import Source, commands, replies
@@ -22,7 +22,7 @@ Ack = Callable[..., Awaitable[Any]]
 
 def _source(body: dict[str, Any]) -> Source:
     channel = body.get("channel_id")
-    return Source("slack", channel if isinstance(channel, str) and channel else None)
+    return Source("slack", channel if isinstance(channel, str) and channel else None, how="typed")
 
 
 def _argument(body: dict[str, Any]) -> str:
@@ -76,10 +76,14 @@ async def cubby(
 ) -> None:
     await ack()
     services = services_of(context)
-    subcommand = _argument(body).lower()
+    subcommand, _, rest = _argument(body).partition(" ")
+    subcommand = subcommand.lower()
 
     async def work() -> None:
-        if subcommand == "export":
+        answer = await personal.subcommand(subcommand, rest, body, client, services)
+        if answer is not None:
+            await respond_privately(respond, blocks.notice(answer))
+        elif subcommand == "export":
             exported = await send_export(client, await services.memory_of(body))
             await respond_privately(respond, blocks.notice(sent_message(exported)))
         elif subcommand in ("", "help"):

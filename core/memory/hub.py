@@ -11,18 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from core.config import ConfigError, Settings, load_settings
-from core.errors import BackendUnavailable, CubbyError, InvalidInput, InvalidUserKey
+from core.errors import InvalidInput, InvalidUserKey
 from core.keys import UserKey
 from core.memory.backends import Backend, open_backend
+from core.memory.calls import BackendCalls, Edited, Restored, clean_text, live, stored_metadata
 from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.posts import Erased, PostRef, PostStore, open_post_store
+from core.memory.prefs import PersonSettings
+from core.memory.sweeper import PostsHandler, run_sweeper
 from core.records import MemoryRecord, Source, is_memory_id, utc_now
 
 log = logging.getLogger(__name__)
@@ -34,57 +37,6 @@ _SEARCH_LIMIT_MAX = 100
 EXPORT_FORMAT = "cubby.export.v1"
 
 
-def _clean_text(value: object, *, what: str, max_chars: int) -> str:
-    """The text with surrounding whitespace removed, or :class:`InvalidInput` saying what is wrong."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be text")
-    text = value.strip()
-    if not text:
-        raise InvalidInput(f"{what} is empty")
-    if len(text) > max_chars:
-        raise InvalidInput(f"{what} is too long ({len(text):,} characters; the limit is {max_chars:,})")
-    for char in text:
-        category = unicodedata.category(char)
-        if category == "Cs":
-            raise InvalidInput(f"{what} is not valid Unicode text")
-        if category == "Cc" and char not in "\n\t":
-            raise InvalidInput(f"{what} contains control characters")
-    return text
-
-
-class BackendCalls:
-    """The hub's backend as a :class:`ScopedMemory` uses it: refused once the hub is closed, and any
-    failure that is not one of Cubby's own errors becomes :class:`BackendUnavailable`, with only its
-    type logged (the message may quote memory text)."""
-
-    def __init__(self, backend: Backend, posts: PostStore) -> None:
-        self.backend = backend
-        self.posts = posts
-        self.closed = False
-
-    async def run(self, method: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.closed:
-            raise BackendUnavailable("the memory hub is closed")
-        try:
-            return await method(*args, **kwargs)
-        except CubbyError:
-            raise
-        except Exception as error:
-            log.error("memory backend failed: %s", type(error).__name__)
-            raise BackendUnavailable("the memory store failed; nothing was changed") from error
-
-    async def run_blocking(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """:meth:`run` for a synchronous call (the post-reference store), on a worker thread."""
-        return await self.run(asyncio.to_thread, function, *args, **kwargs)
-
-    async def embed_ahead(self, texts: list[str]) -> None:
-        try:
-            await self.backend.prime(texts)
-        except Exception as error:
-            log.error("embedding failed: %s", type(error).__name__)
-            raise BackendUnavailable("the embedding model failed; nothing was changed") from error
-
-
 class Hub:
     """Owns the backend. Get one with :func:`open_hub`."""
 
@@ -94,6 +46,15 @@ class Hub:
         self._posts = posts if posts is not None else open_post_store(settings)
         self._calls = BackendCalls(backend, self._posts)
         self._migrating = asyncio.Lock()
+        #: Set by an adapter to delete, on its platform, the posts quoting memories the sweeper erased.
+        self.erased_posts: PostsHandler | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def start_sweeper(self) -> None:
+        """Erase expired memories now and every ``CUBBY_SWEEP_SECONDS`` (see
+        :mod:`core.memory.sweeper`); :func:`open_hub` calls it."""
+        if self._sweeper is None and self.settings.sweep_seconds > 0:
+            self._sweeper = asyncio.create_task(run_sweeper(self, self.settings.sweep_seconds))
 
     def scoped(self, key: UserKey) -> ScopedMemory:
         """The memory of one person, bound to ``key`` for good."""
@@ -144,6 +105,9 @@ class Hub:
                 await self._calls.embed_ahead([record.text for record in records])
             renamed = await self._copy(records, str(new))
             await self._calls.run_blocking(self._posts.move, str(old), str(new), renamed)
+            held = await self._calls.run_blocking(self._posts.person_settings, str(old))
+            await self._calls.run_blocking(self._posts.set_person_settings, str(new), held)
+            await self._calls.run_blocking(self._posts.erase_person_settings, str(old))
             if records:
                 await self._calls.run(self._backend.delete_all, str(old))
         return len(records)
@@ -152,10 +116,10 @@ class Hub:
         renamed: dict[str, str] = {}
         try:
             for record in records:
-                source = (record.source or Source("unknown")).to_dict()
+                metadata = stored_metadata(record.source or Source("unknown"), record.expires_at)
                 message = [{"role": "user", "content": record.text}]
                 added: list[MemoryRecord] = await self._calls.run(
-                    self._backend.add, user, message, {"source": source}, False
+                    self._backend.add, user, message, metadata, False
                 )
                 if added:
                     renamed[record.id] = added[0].id
@@ -165,9 +129,18 @@ class Hub:
             raise
         return renamed
 
+    @property
+    def calls(self) -> BackendCalls:
+        """The backend and side stores, for :mod:`core.memory.sweeper` (which is part of the hub)."""
+        return self._calls
+
     async def close(self) -> None:
         if self._calls.closed:
             return
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._sweeper
         await self._backend.close()
         await asyncio.to_thread(self._posts.close)
         self._calls.closed = True
@@ -197,20 +170,25 @@ class ScopedMemory:
     def key(self) -> UserKey:
         return self._key
 
+    @property
+    def limits(self) -> tuple[int, int]:
+        """How many memories this person may keep, and how long each may be."""
+        return self._settings.max_memories_per_user, self._settings.max_memory_chars
+
     def __repr__(self) -> str:
         return f"ScopedMemory({self._user!r})"
 
     def _messages(self, content: str | Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
         limit = self._settings.max_memory_chars
         if isinstance(content, str):
-            return [{"role": "user", "content": _clean_text(content, what="the memory", max_chars=limit)}]
+            return [{"role": "user", "content": clean_text(content, what="the memory", max_chars=limit)}]
         if not isinstance(content, Sequence) or not content or len(content) > 50:
             raise InvalidInput("messages must be a list of 1 to 50 {role, content} items")
         messages = []
         for message in content:
             if not isinstance(message, Mapping) or message.get("role") not in _ROLES:
                 raise InvalidInput("each message needs a role of 'user' or 'assistant'")
-            text = _clean_text(message.get("content"), what="a message", max_chars=limit)
+            text = clean_text(message.get("content"), what="a message", max_chars=limit)
             messages.append({"role": message["role"], "content": text})
         return messages
 
@@ -220,15 +198,23 @@ class ScopedMemory:
         *,
         source: Source | None = None,
         extract: bool = False,
+        expires_at: datetime | None = None,
     ) -> list[MemoryRecord]:
         """Remember ``content``: a text, or a list of ``{"role", "content"}`` messages.
 
         By default each text is stored as given. With ``extract=True`` the configured LLM picks out
-        the durable facts (mem0 ``infer=True``) and only those are stored."""
+        the durable facts (mem0 ``infer=True``) and only those are stored. ``expires_at`` (or else
+        the person's default expiry) is when the sweeper erases what was stored."""
         messages = self._messages(content)
         if extract and not self._settings.llm_enabled:
             raise ConfigError("fact extraction needs an LLM; set OPENAI_API_KEY")
-        metadata: dict[str, Any] = {"source": (source or Source("unknown")).to_dict()}
+        if expires_at is not None and expires_at <= utc_now():
+            raise InvalidInput("that expiry has already passed - an expiry must be in the future")
+        if expires_at is None:
+            days = (await self.settings()).expiry_days
+            expires_at = utc_now() + timedelta(days=days) if days else None
+        arrived = (source or Source("unknown")).arrived("extracted" if extract else "typed")
+        metadata = stored_metadata(arrived, expires_at)
         metadata["source"].setdefault("at", utc_now().isoformat())
         metadata[BEGAN_AT] = time.time()  # the forget barrier: a forget after this point wins
         if not extract:
@@ -237,15 +223,15 @@ class ScopedMemory:
 
     async def search(self, query: str, *, limit: int = 5) -> list[MemoryRecord]:
         """This person's memories closest in meaning to ``query``, best first."""
-        text = _clean_text(query, what="the search", max_chars=self._settings.max_query_chars)
+        text = clean_text(query, what="the search", max_chars=self._settings.max_query_chars)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= _SEARCH_LIMIT_MAX:
             raise InvalidInput(f"the number of results must be between 1 and {_SEARCH_LIMIT_MAX}")
         await self._calls.embed_ahead([text])
-        return await self._calls.run(self._backend.search, self._user, text, limit)
+        return live(await self._calls.run(self._backend.search, self._user, text, limit))
 
     async def get_all(self) -> list[MemoryRecord]:
         """Every memory of this person, oldest first."""
-        return await self._calls.run(self._backend.get_all, self._user)
+        return live(await self._calls.run(self._backend.get_all, self._user))
 
     async def count(self) -> int:
         return await self._calls.run(self._backend.count, self._user)
@@ -254,7 +240,72 @@ class ScopedMemory:
         """The memory with this id if it is this person's; otherwise None, whoever else's it is."""
         if not is_memory_id(memory_id):
             return None
-        return await self._calls.run(self._backend.get, self._user, memory_id)
+        found = await self._calls.run(self._backend.get, self._user, memory_id)
+        return found if found is not None and not found.expired() else None
+
+    async def update(self, memory_id: str, text: str) -> Edited:
+        """Give one of this person's memories a new text. The old text is erased as a forget
+        erases it, and the posts that quoted it are handed back for the adapter to delete.
+        Someone else's id is an unknown id: nothing changes and the record is None."""
+        text = clean_text(text, what="the memory", max_chars=self._settings.max_memory_chars)
+        if await self.get(memory_id) is None:
+            return Edited(None)
+        await self._calls.embed_ahead([text])
+        record = await self._calls.run(self._backend.update, self._user, memory_id, text)
+        if record is None:
+            return Edited(None)  # erased meanwhile
+        posts = self._calls.posts
+        return Edited(record, await self._calls.run_blocking(posts.take_quoting, self._user, memory_id))
+
+    async def restore(self, records: Sequence[MemoryRecord]) -> Restored:
+        """Add memories from an export of this person's (already validated, see
+        :mod:`core.imports`) with their text, source and expiry, under this person's key only.
+        A memory whose text the person already has is skipped, so importing twice adds nothing."""
+        held = {record.text for record in await self.get_all()}
+        now, fresh, expired = utc_now(), [], 0
+        for record in records:
+            if record.expired(now):
+                expired += 1
+            elif record.text not in held:
+                held.add(record.text)
+                fresh.append(record)
+        metadata = [
+            stored_metadata((r.source or Source("unknown")).arrived("imported"), r.expires_at) for r in fresh
+        ]
+        began = time.time()  # the forget barrier, as for an add: a forget after this point wins
+        for extra in metadata:
+            extra[BEGAN_AT] = began
+        if fresh:
+            await self._calls.embed_ahead([record.text for record in fresh])
+            await self._calls.run(self._backend.restore, self._user, fresh, metadata)
+        return Restored(len(fresh), len(records) - len(fresh) - expired, expired)
+
+    # -- the person's own settings -----------------------------------------------------------------
+    async def settings(self) -> PersonSettings:
+        return await self._calls.run_blocking(self._calls.posts.person_settings, self._user)
+
+    async def _change(self, **changes: Any) -> PersonSettings:
+        current = await self.settings()
+        updated = PersonSettings(
+            changes.get("paused", current.paused), changes.get("expiry_days", current.expiry_days)
+        )
+        await self._calls.run_blocking(self._calls.posts.set_person_settings, self._user, updated)
+        return updated
+
+    async def pause(self) -> PersonSettings:
+        """Stop learning from this person's conversations; /remember still works."""
+        return await self._change(paused=True)
+
+    async def resume(self) -> PersonSettings:
+        return await self._change(paused=False)
+
+    async def set_default_expiry(self, days: int | None) -> PersonSettings:
+        """New memories expire after ``days`` days unless the person says otherwise; None: keep."""
+        if days is not None and (
+            isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650
+        ):
+            raise InvalidInput("a default expiry is between 1 day and 10 years")
+        return await self._change(expiry_days=days)
 
     async def delete(self, memory_id: str) -> bool:
         """Erase one memory. True if it was this person's; someone else's id is an unknown id."""
@@ -283,6 +334,7 @@ class ScopedMemory:
         taken = await self._calls.run_blocking(posts.take_all, self._user)
         count = await self._calls.run(self._backend.delete_all, self._user)
         taken += await self._calls.run_blocking(posts.take_all, self._user)
+        await self._calls.run_blocking(posts.erase_person_settings, self._user)
         return Erased(count, taken)
 
     async def record_post(self, ref: PostRef, memory_ids: Sequence[str]) -> bool:
@@ -334,6 +386,7 @@ async def open_hub(
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
     backend = await open_backend(settings)
     hub = Hub(backend, settings, posts=await asyncio.to_thread(open_post_store, settings))
+    hub.start_sweeper()
     try:
         yield hub
     finally:

@@ -29,7 +29,7 @@ from typing import Any
 
 from core.config import Settings
 from core.llm import LLMConfig
-from core.memory.embedding import DIMENSIONS
+from core.memory.models import embedding_model
 from core.storage import prepare_database_file, tighten_data_dir
 
 _STORE_PROVIDER = "cubby_sqlite"
@@ -155,6 +155,11 @@ def _llm_config(settings: Settings) -> tuple[str, dict[str, Any]]:
     return _LLM_PROVIDER, asdict(LLMConfig.from_settings(settings, model=settings.extraction_model))
 
 
+def dimensions(settings: Settings) -> int:
+    """How long the vectors of the configured embedding model are."""
+    return embedding_model(settings.embedding_model).dimensions
+
+
 def build_memory(settings: Settings, vector_store: tuple[str, Any]) -> Any:
     """A mem0 ``Memory`` over ``vector_store`` = (provider name, config model), with the local
     embedder, the configured LLM (or none) and no history."""
@@ -171,7 +176,8 @@ def build_memory(settings: Settings, vector_store: tuple[str, Any]) -> Any:
     config = MemoryConfig.model_construct(
         vector_store=VectorStoreConfig.model_construct(provider=provider, config=store_config),
         embedder=EmbedderConfig.model_construct(
-            provider=_EMBEDDER_PROVIDER, config={"embedding_dims": DIMENSIONS}
+            provider=_EMBEDDER_PROVIDER,
+            config={"embedding_dims": dimensions(settings), "model": settings.embedding_model},
         ),
         llm=LlmConfig.model_construct(provider=llm_provider, config=llm_config),
         history_db_path=":memory:",
@@ -193,5 +199,5 @@ def embedded_store(settings: Settings) -> tuple[str, Any]:
     return _STORE_PROVIDER, SQLiteStoreConfig(
         collection_name=COLLECTION,
         path=str(prepare_database_file(settings.data_dir)),
-        embedding_model_dims=DIMENSIONS,
+        embedding_model_dims=dimensions(settings),
     )

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from core.config import Settings
 from core.errors import InvalidInput
+from core.memory.prefs import PREFS_SCHEMA, PersonSettings, PrefsSQL
 from core.records import parse_time, utc_now
 
 POST_PLATFORMS = ("slack", "discord")
@@ -78,6 +79,11 @@ class PostStore(Protocol):
     def take_quoting(self, user: str, memory_id: str) -> list[PostRef]: ...
     def discard(self, user: str, ref: PostRef) -> None: ...
     def move(self, old: str, new: str, memory_ids: Mapping[str, str]) -> int: ...
+    def person_settings(self, user: str) -> PersonSettings: ...
+    def set_person_settings(self, user: str, settings: PersonSettings) -> None: ...
+    def erase_person_settings(self, user: str) -> None: ...
+    def set_retention(self, scope: str, days: int | None) -> None: ...
+    def retention_rules(self) -> list[tuple[str, int]]: ...
     def close(self) -> None: ...
 
 
@@ -90,7 +96,7 @@ class Erased:
     posts: list[PostRef] = field(default_factory=list)
 
 
-class _SQLStore(ABC):
+class _SQLStore(PrefsSQL, ABC):
     """The operations, written once over a DB-API connection; subclasses supply the dialect."""
 
     _mark = "?"
@@ -178,7 +184,8 @@ class SQLitePostStore(_SQLStore):
             "PRAGMA synchronous=NORMAL"
         )  # as the memory store: no committed write lost on a kill
         self._db.execute("PRAGMA secure_delete=ON")
-        self._db.execute(_SCHEMA)
+        for statement in (_SCHEMA, *PREFS_SCHEMA):
+            self._db.execute(statement)
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
@@ -212,7 +219,8 @@ class PostgresPostStore(_SQLStore):
         )
         with self._transaction() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._SCHEMA_LOCK,))
-            cursor.execute(_SCHEMA)
+            for statement in (_SCHEMA, *PREFS_SCHEMA):
+                cursor.execute(statement)
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

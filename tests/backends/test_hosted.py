@@ -5,8 +5,10 @@ confined to exactly one person (``fake_platform.py``). Every test ends with no s
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,9 @@ from core import (
     UserKey,
     load_settings,
     open_hub,
+    sweeper,
 )
+from core.records import utc_now
 from tests.loopback.mem0_platform import API_KEY, FakePlatform
 
 
@@ -37,7 +41,11 @@ async def platform() -> AsyncIterator[FakePlatform]:
 @pytest.fixture
 def settings(tmp_path: Path, platform: FakePlatform) -> Settings:
     return load_settings(
-        data_dir=tmp_path / "data", backend="hosted", mem0_api_key=API_KEY, mem0_host=platform.url
+        data_dir=tmp_path / "data",
+        backend="hosted",
+        mem0_api_key=API_KEY,
+        mem0_host=platform.url,
+        sweep_seconds=0,  # the sweeper's listing would be one more request; sweeps are called here
     )
 
 
@@ -198,6 +206,29 @@ async def test_an_unreachable_platform_stops_start_up_with_a_clear_message(setti
     with pytest.raises(BackendUnavailable, match="cannot reach the mem0 platform"):
         async with open_hub(settings=settings.model_copy(update={"mem0_host": "http://127.0.0.1:9"})):
             pass
+
+
+async def test_an_edit_is_a_new_memory_with_the_old_ones_source_and_the_old_one_is_gone(
+    hub: Hub, platform: FakePlatform
+) -> None:
+    alice, bob = hub.scoped(UserKey.cli("alice")), hub.scoped(UserKey.cli("bob"))
+    [old] = await alice.add("I work from Lisbon", source=Source("cli", "t"))
+    [bobs] = await bob.add("bob's text")
+    edited = await alice.update(old.id, "I work from Porto")
+    assert edited.record is not None and edited.record.text == "I work from Porto"
+    assert edited.record.source is not None and edited.record.source.how == "typed"
+    assert [r.text for r in await alice.get_all()] == ["I work from Porto"]
+    assert (await alice.update(bobs.id, "stolen")).record is None
+    assert [r.text for r in await bob.get_all()] == ["bob's text"]
+    assert all("Lisbon" not in json.dumps(m) for m in platform.memories.values())
+
+
+async def test_expired_memories_are_erased_by_the_sweep(hub: Hub, platform: FakePlatform) -> None:
+    alice = hub.scoped(UserKey.cli("alice"))
+    await alice.add("short lived", expires_at=utc_now() + timedelta(hours=1))
+    await alice.add("kept")
+    assert await sweeper.sweep_expired(hub, utc_now() + timedelta(hours=2)) == 1
+    assert [r.text for r in await alice.get_all()] == ["kept"]
 
 
 def by_id_deletes(platform: FakePlatform) -> int:

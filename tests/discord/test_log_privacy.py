@@ -21,7 +21,7 @@ from bots.discord import CubbyBot, run
 from core import Settings
 from tests.conftest import lines_with
 from tests.loopback.discord_gateway import FakeDiscord
-from tests.loopback.discord_harness import ALICE, BOB, DiscordSession
+from tests.loopback.discord_harness import ALICE, BOB, DiscordSession, a_message
 from tests.loopback.openai_server import FakeOpenAI, extracted, failure
 
 CANARY = f"canary-{uuid.uuid4().hex[:12]}"
@@ -87,6 +87,9 @@ async def test_cubby_discord_logs_no_memory_text(
     await cubby.reply_to(await cubby.slash(ALICE, "remember", text=f"{CANARY} " + "x" * 3000))
     await cubby.reply_to(await cubby.slash(ALICE, "recall", query=CANARY))
     await cubby.reply_to(await cubby.slash(ALICE, "export"))
+    saved = await cubby.reply_to(await cubby.message_command(ALICE, a_message(BOB, f"gate code {CANARY}")))
+    await cubby.reply_to(await cubby.press(ALICE, saved.message_id, saved.custom_ids[0]))  # Undo
+    await cubby.reply_to(await cubby.message_command(ALICE, a_message(BOB, f"{CANARY} " + "x" * 3000)))
     question = await cubby.reply_to(await cubby.slash(ALICE, "forget", memory="PIN"))
     await cubby.reply_to(await cubby.press(BOB, question.message_id, question.custom_ids[0]))
     await mention(cubby, f"what is my PIN? {CANARY}")

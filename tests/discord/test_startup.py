@@ -43,8 +43,11 @@ async def test_commands_are_synced_once_to_the_dev_server_before_connecting(cubb
     assert sync.path == f"/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands"
     assert paths.index(sync.path) < paths.index("/gateway")  # in setup_hook, not on_ready
     commands = {command["name"]: command for command in sync.body}
-    assert set(commands) == {"remember", "recall", "forget", "export"}
-    assert all(command["contexts"] == [0, 1] for command in commands.values())  # servers and DMs
+    assert set(commands) == {"remember", "recall", "forget", "export", "edit", "cubby", "Remember this"}
+    assert commands["Remember this"]["type"] == 3  # a message command
+    # Every command in servers, the DM with Cubby and group DMs; for server and for user installs.
+    assert all(command["contexts"] == [0, 1, 2] for command in commands.values())
+    assert all(command["integration_types"] == [0, 1] for command in commands.values())
     [text] = commands["remember"]["options"]
     assert (text["name"], text["type"], text["required"]) == ("text", 3, True)
     assert (text["min_length"], text["max_length"]) == (1, 2000)

@@ -148,6 +148,7 @@ class FakeDiscord:
         self._socket: web.WebSocketResponse | None = None
         self._sequence = 0
         self.dm_channels: dict[str, str] = {}
+        self.attachments: dict[str, bytes] = {}  # files people attached, served at <api>/attachments/<id>
         self.messages: set[tuple[str, str]] = set()  # (channel id, message id) posted, not deleted
         self.rate_limited_deletes = 0  # answer this many message deletes with a 429 first
         self._runner: web.AppRunner | None = None
@@ -279,7 +280,10 @@ class FakeDiscord:
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
             scope = {"guild_id": parts[3]} if parts[2] == "guilds" else {}
             registered = {"application_id": self.application_id, "version": "1", **scope}
-            recorded.response = [{**command, **registered, "id": snowflake()} for command in recorded.body]
+            # Discord answers message and user commands with an empty description.
+            recorded.response = [
+                {"description": "", **command, **registered, "id": snowflake()} for command in recorded.body
+            ]
             return _json_response(recorded.response)
         if parts[0] == "interactions" and parts[-1] == "callback":
             return _json_response(self._interaction_callback(recorded, interaction_id=parts[1]))
@@ -300,6 +304,8 @@ class FakeDiscord:
             return self._created_message(recorded, channel_id=parts[1])
         if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and method == "DELETE":
             return self._delete_message(parts[1], parts[3])
+        if parts[0] == "attachments" and method == "GET" and parts[-1] in self.attachments:
+            return web.Response(body=self.attachments[parts[-1]])
         return _json_response({"message": f"the fake does not serve {method} {path}", "code": 0}, 404)
 
     def _application(self) -> dict[str, Any]:

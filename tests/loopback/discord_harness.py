@@ -82,17 +82,22 @@ def guild_payload() -> dict[str, Any]:
     }
 
 
-def _channel_payload() -> dict[str, Any]:
+def _channel_payload(guild_id: str = GUILD_ID) -> dict[str, Any]:
     return {
         "id": CHANNEL_ID,
         "type": 0,
-        "guild_id": GUILD_ID,
+        "guild_id": guild_id,
         "name": "general",
         "position": 0,
         "permission_overwrites": [],
         "nsfw": False,
         "parent_id": None,
     }
+
+
+def a_message(author: Person, content: str, *, channel_id: str = CHANNEL_ID, **fields: Any) -> dict[str, Any]:
+    """A message someone posted, as Discord shows it in an interaction's ``resolved`` data."""
+    return message_payload(snowflake(), channel_id, author.payload, content=content, **fields)
 
 
 @dataclass
@@ -115,7 +120,17 @@ class DiscordSession:
         return self.hub.scoped(person.key)
 
     # -- interactions ---------------------------------------------------------------------------
-    async def slash(self, person: Person, command: str, *, in_dm: bool = False, **options: Any) -> Sent:
+    async def slash(
+        self,
+        person: Person,
+        command: str,
+        *,
+        in_dm: bool = False,
+        user_install_in: str | None = None,
+        **options: Any,
+    ) -> Sent:
+        """``person`` runs ``/command``; with ``user_install_in`` (a server id), in that server through
+        the person's own install of Cubby, which only sees the global commands."""
         data: dict[str, Any] = {
             "id": self.command_ids().get(command, snowflake()),
             "name": command,
@@ -125,9 +140,37 @@ class DiscordSession:
             {"name": name, "type": OPTION_TYPES[type(value)], "value": value}
             for name, value in options.items()
         ]
+        if user_install_in is not None:
+            owners = {"1": person.id}
+            return await self._interact(person, 2, data, in_dm=False, guild_id=user_install_in, owners=owners)
         if not in_dm and self.bot.settings.discord_dev_guild_id is not None:
             data["guild_id"] = GUILD_ID
         return await self._interact(person, 2, data, in_dm=in_dm)
+
+    async def message_command(
+        self,
+        person: Person,
+        target: dict[str, Any],
+        *,
+        name: str = "Remember this",
+        in_dm: bool = False,
+        guild_id: str = GUILD_ID,
+        user_install: bool = False,
+    ) -> Sent:
+        """``person`` runs the message command ``name`` on ``target`` (a message payload), as Discord
+        sends it: the whole message in ``resolved``. ``guild_id`` may name a server Cubby is not in
+        (then ``user_install`` should be set: only a person's own install reaches there)."""
+        data: dict[str, Any] = {
+            "id": self.command_ids().get(name, snowflake()),
+            "name": name,
+            "type": 3,
+            "target_id": target["id"],
+            "resolved": {"messages": {target["id"]: target}},
+        }
+        if not in_dm and not user_install and self.bot.settings.discord_dev_guild_id is not None:
+            data["guild_id"] = guild_id  # a user install only ever sees the global commands
+        owners = {"1": person.id} if user_install else None
+        return await self._interact(person, 2, data, in_dm=in_dm, guild_id=guild_id, owners=owners)
 
     async def press(
         self,
@@ -143,6 +186,9 @@ class DiscordSession:
         if values is not None:
             data["values"] = values
         message = message_payload(message_id, CHANNEL_ID, BOT_USER, flags=EPHEMERAL, type=20)
+        if values is None:  # Discord sends the message with its components; a dynamic item needs them
+            pressed = {"type": 2, "style": 2, "label": "button", "custom_id": custom_id}
+            message["components"] = [{"type": 1, "components": [pressed]}]
         return await self._interact(person, 3, data, in_dm=in_dm, message=message)
 
     async def _interact(
@@ -153,6 +199,9 @@ class DiscordSession:
         *,
         in_dm: bool,
         message: dict[str, Any] | None = None,
+        guild_id: str = GUILD_ID,
+        owners: dict[str, str] | None = None,
+        permissions: str = "0",
     ) -> Sent:
         sent = Sent(snowflake(), "token-" + secrets.token_hex(12))
         payload: dict[str, Any] = {
@@ -173,11 +222,15 @@ class DiscordSession:
         if in_dm:
             dm = {"id": person.dm_channel_id, "type": 1, "recipients": [person.payload]}
             payload.update(user=person.payload, channel_id=dm["id"], channel=dm)
-            payload["authorizing_integration_owners"] = {"0": GUILD_ID}
+            payload["authorizing_integration_owners"] = owners or {"0": GUILD_ID}
         else:
-            member = member_payload(user=person.payload, permissions="0")
-            payload.update(guild_id=GUILD_ID, guild_locale="en-US", channel_id=CHANNEL_ID, member=member)
-            payload.update(channel=_channel_payload(), authorizing_integration_owners={"0": GUILD_ID})
+            member = member_payload(user=person.payload, permissions=permissions)
+            payload.update(guild_id=guild_id, guild_locale="en-US", channel_id=CHANNEL_ID, member=member)
+            payload.update(
+                channel=_channel_payload(guild_id), authorizing_integration_owners=owners or {"0": guild_id}
+            )
+            if guild_id != GUILD_ID:  # a server Cubby is not in: Discord sends only a partial guild
+                payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
         await self.fake.dispatch("INTERACTION_CREATE", payload)
         return sent
 

@@ -26,6 +26,11 @@ _TOKEN = re.compile(r"xoxb-([A-Z0-9]+)")
 _JSON_FIELDS = ("blocks", "view", "files")
 
 
+def permalink(channel: str, ts: str) -> str:
+    """The permalink the fake gives a message, as Slack shapes them."""
+    return f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 @dataclass
 class Call:
     """One request the fake received. ``method`` is the Web API method, or ``response_url``,
@@ -58,6 +63,8 @@ class FakeSlack:
         self._timestamps = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
+        self.admins: set[str] = set()  # user ids users.info reports as workspace admins
+        self.shared: dict[str, dict[str, Any]] = {}  # files people shared: id -> user, channel, name, content
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -67,9 +74,13 @@ class FakeSlack:
         app.add_routes(
             [
                 web.post("/api/{method}", self._api),
+                web.get(
+                    "/api/{method}", self._api
+                ),  # the SDK GETs a few methods (chat.getPermalink, files.list, users.info)
                 web.post("/respond/{id}", self._respond),
                 web.post("/upload/{id}", self._upload),
                 web.get("/socket", self._socket),
+                web.get("/private/{id}", self._private),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None)
@@ -107,6 +118,23 @@ class FakeSlack:
         """Make calls of ``method`` wait until the returned event is set."""
         self.holds[method] = asyncio.Event()
         return self.holds[method]
+
+    def share_file(self, user: str, channel: str, name: str, content: bytes) -> str:
+        """``user`` uploads a file in ``channel`` (files.list, files.info and url_private see it)."""
+        file_id = f"FU{next(self._file_ids)}"
+        self.shared[file_id] = {"user": user, "channel": channel, "name": name, "content": content}
+        return file_id
+
+    def _file_info(self, file_id: str) -> dict[str, Any]:
+        shared = self.shared[file_id]
+        return {
+            "id": file_id,
+            "name": shared["name"],
+            "user": shared["user"],
+            "channels": [shared["channel"]],
+            "size": len(shared["content"]),
+            "url_private": f"{self.url}/private/{file_id}",
+        }
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -210,6 +238,9 @@ class FakeSlack:
                 return {"ok": False, "error": "file_not_found"}
             self.files.discard(str(params.get("file")))
             return {"ok": True}
+        if method == "chat.getPermalink":
+            channel, ts = str(params.get("channel")), str(params.get("message_ts"))
+            return {"ok": True, "channel": channel, "permalink": permalink(channel, ts)}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{next(self._timestamps)}.000200"}
         if method == "views.publish":
@@ -222,6 +253,22 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             self.files.update(f["id"] for f in params["files"])
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in params["files"]]}
+        if method == "users.info":
+            user = str(params.get("user"))
+            return {"ok": True, "user": {"id": user, "is_admin": user in self.admins, "is_owner": False}}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": "VMODAL", **(params.get("view") or {})}}
+        if method == "files.list":
+            found = [
+                file_id
+                for file_id, shared in reversed(self.shared.items())
+                if shared["user"] == params.get("user") and shared["channel"] == params.get("channel")
+            ]
+            return {"ok": True, "files": [self._file_info(file_id) for file_id in found]}
+        if method == "files.info":
+            if params.get("file") not in self.shared:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": self._file_info(str(params["file"]))}
         if method == "oauth.v2.access":
             team = str(params.get("code"))  # tests use the team id as the OAuth code
             return {
@@ -252,6 +299,15 @@ class FakeSlack:
         data = await request.read()
         await self._record(Call("upload", {"file_id": request.match_info["id"]}, path=request.path, raw=data))
         return web.Response(text="OK - uploaded")
+
+    async def _private(self, request: web.Request) -> web.Response:
+        """A file's ``url_private``: only with a bot token in the Authorization header."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        await self._record(Call("url_private", {"file": request.match_info["id"]}, token, request.path))
+        shared = self.shared.get(request.match_info["id"])
+        if shared is None or _TOKEN.fullmatch(token) is None:
+            return web.Response(status=404)
+        return web.Response(body=shared["content"], content_type="application/json")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()

@@ -84,6 +84,38 @@ def block_actions_payload(
     return payload
 
 
+def message_action_payload(
+    person: Person, message: dict, response_url: str, *, channel: str = "C1", callback_id: str
+) -> dict:
+    """The payload Slack sends when ``person`` picks a message shortcut on ``message``."""
+    return {
+        "type": "message_action",
+        "token": "legacy-verification-token",
+        "action_ts": str(time.time()),
+        "team": {"id": person.team, "domain": "example"},
+        "user": {"id": person.user, "username": "someone", "team_id": person.team, "name": "someone"},
+        "channel": {"id": channel, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": {"id": person.enterprise, "name": "Grid"} if person.enterprise else None,
+        "callback_id": callback_id,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "response_url": response_url,
+        "message_ts": message["ts"],
+        "message": message,
+    }
+
+
+def channel_message(author: Person | None, text: str, **fields: Any) -> dict:
+    """A message as it appears in a channel (``author`` None: a bot's message, with ``bot_id``)."""
+    ts = f"{time.time():.6f}"
+    message: dict[str, Any] = {"type": "message", "text": text, "ts": ts}
+    if author is None:
+        message |= {"subtype": "bot_message", "bot_id": "B0OTHER"}
+    else:
+        message |= {"user": author.user, "team": author.team, "client_msg_id": "c0ffee00-0000"}
+    return message | fields
+
+
 def event_payload(person: Person, event: dict, *, event_id: str | None = None) -> dict:
     return {
         "token": "legacy-verification-token",
@@ -188,6 +220,16 @@ class SlackHarness:
         payload = block_actions_payload(person, element, response_url=response_url)
         return await self._expect_response({"payload": json.dumps(payload)}, response_url)
 
+    async def shortcut(
+        self, person: Person, message: dict, *, channel: str = "C1", callback_id: str = "cubby_remember_this"
+    ) -> dict:
+        """``person`` picks a message shortcut on ``message``; what Cubby sent to its response_url."""
+        response_url = self.fake.response_url()
+        payload = message_action_payload(
+            person, message, response_url, channel=channel, callback_id=callback_id
+        )
+        return await self._expect_response({"payload": json.dumps(payload)}, response_url)
+
     async def click_home(self, person: Person, view: dict, action_id: str, value: str | None = None) -> dict:
         """Click a button on ``person``'s Home tab; the Home view Cubby published next."""
         payload = block_actions_payload(person, button(view, action_id, value), view=view)
@@ -195,6 +237,24 @@ class SlackHarness:
         status, _ = await self.post_form({"payload": json.dumps(payload)})
         assert status == 200
         return (await self._published_for(person, mark)).params["view"]
+
+    async def submit_view(self, person: Person, view: dict, values: dict) -> tuple[int, str]:
+        """Submit a modal Cubby opened (``views.open``'s view) with these input ``values``
+        (``{block_id: {action_id: text}}``); Slack's HTTP status and Cubby's ack body."""
+        state = {
+            block: {action: {"type": "plain_text_input", "value": text} for action, text in inputs.items()}
+            for block, inputs in values.items()
+        }
+        payload = {
+            "type": "view_submission",
+            "user": {"id": person.user, "team_id": person.team, "username": "someone"},
+            "api_app_id": APP_ID,
+            "team": {"id": person.team, "domain": "example"},
+            "enterprise": {"id": person.enterprise, "name": "Grid"} if person.enterprise else None,
+            "trigger_id": "4.5.6",
+            "view": {**view, "id": "VMODAL", "state": {"values": state}},
+        }
+        return await self.post_form({"payload": json.dumps(payload)})
 
     async def event(
         self, person: Person, event: dict, *, event_id: str | None = None, retry: int | None = None

@@ -66,7 +66,9 @@ async def test_recall_without_words_lists_everything_a_page_at_a_time(slack: Sla
     first = await slack.command(ALICE, "/recall")
     assert "Everything I remember about you (12, page 1 of 2)" in text_of(first)
     assert "note number 00" in text_of(first) and "note number 10" not in text_of(first)
-    assert [b["value"] for b in buttons_in(first)] == ["2"]
+    pager = [b["value"] for b in buttons_in(first) if b["action_id"] == blocks.RECALL_PAGE]
+    assert pager == ["2"]
+    assert len([b for b in buttons_in(first) if b["action_id"] == blocks.EDIT]) == 10  # one per memory
 
     second = await slack.click(ALICE, first, blocks.RECALL_PAGE, "2")
     assert second["replace_original"] is True and second["response_type"] == "ephemeral"

@@ -89,7 +89,7 @@ async def test_a_crafted_home_delete_of_someone_elses_memory_erases_nothing(
     await memory_of(hub, BOB).add("I always want a window seat")
     bobs_view = await slack.open_home(BOB)
     forged_view = json.loads(json.dumps(bobs_view))
-    forged_view["blocks"][-1]["accessory"]["value"] = secret.id  # Bob rewrites his delete button
+    forged_view["blocks"][-1]["elements"][-1]["value"] = secret.id  # Bob rewrites his delete button
 
     refreshed = await slack.click_home(BOB, forged_view, blocks.HOME_DELETE, secret.id)
 

@@ -23,6 +23,7 @@ from tests.loopback.slack_api import FakeSlack
 from tests.loopback.slack_harness import (
     Person,
     SlackHarness,
+    channel_message,
     command_payload,
     event_payload,
     signature_headers,
@@ -86,6 +87,9 @@ async def a_whole_session(slack: SlackHarness, person: Person, fake_openai: Fake
     await slack.command(person, "/cubby", "export")
     view = await slack.open_home(person)
     await slack.click_home(person, view, blocks.HOME_EXPORT)
+    saved = await slack.shortcut(person, channel_message(person, f"the gate code is {CANARY}"))
+    await slack.click(person, saved, blocks.UNDO_REMEMBER)
+    await slack.shortcut(person, channel_message(person, f"{CANARY} " + "x" * 3000))  # refused as too long
 
     fake_openai.script("chat", failure(500), failure(500), failure(400))  # the LLM fails, then refuses
     await slack.dm(person, f"and my locker? {CANARY}")

@@ -76,7 +76,11 @@ class ConversationCog(ext_commands.Cog, name="Conversation"):
             await self.deliver(message, escape(replies.help_text()), ReplyKind.HELP)
             return
         memory = memory_of(self.hub, message.author)
-        source = source_of(message.channel.id, in_guild=message.guild is not None)
+        source = source_of(
+            message.channel.id,
+            in_guild=message.guild is not None,
+            guild_id=message.guild.id if message.guild else None,
+        )
         reply = await self.agent.reply(memory, text, source=source)
         quoted = [record.id for record in reply.memories] if reply.reveals_memories else []
         await self.deliver(message, escape(reply.text), ReplyKind.ABOUT_MEMORY, quoting=(memory, quoted))

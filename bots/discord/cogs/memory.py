@@ -21,8 +21,9 @@ MAX_PAGE = 10_000
 # How much of each memory a /forget question shows, so the question and its buttons fit one message.
 FORGET_SHOWN_CHARS = {"one": 1500, "choose": 300}
 
-# Usable in servers and in a DM with Cubby; never in group DMs, where Cubby is not present.
-where_usable = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+# Usable in servers, in a DM with Cubby and - for a person who installed Cubby for themselves - in
+# their group DMs; the same as the tree's defaults (bots/discord/bot.py), said here for each command.
+where_usable = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
 
 
 class MemoryCog(ext_commands.Cog, name="Memory"):
@@ -37,7 +38,9 @@ class MemoryCog(ext_commands.Cog, name="Memory"):
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, REMEMBER_MAX_CHARS]
     ) -> None:
         memory = memory_of(self.hub, interaction.user)
-        source = source_of(interaction.channel_id, in_guild=interaction.guild_id is not None)
+        source = source_of(
+            interaction.channel_id, in_guild=interaction.guild_id is not None, guild_id=interaction.guild_id
+        )
 
         async def work() -> Reply:
             return Reply(replies.remembered(await commands.remember(memory, text, source), escape))

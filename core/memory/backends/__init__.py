@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -26,8 +27,8 @@ from core.memory.backends.threaded import ThreadedBackend
 from core.memory.crypto import Keyring, KeyUnavailable, load_master_key
 from core.memory.crypto.key_table import KeyTable, SQLiteKeyTable
 from core.memory.crypto.rotation import finish_interrupted_rotation, rotate
-from core.memory.embedding import DIMENSIONS
-from core.memory.mem0_setup import COLLECTION, build_memory, embedded_store, import_mem0
+from core.memory.mem0_setup import COLLECTION, build_memory, dimensions, embedded_store, import_mem0
+from core.memory.stores.model_stamp import require_model
 from core.storage import private_dir
 
 _POSTGRES_PROVIDER = "cubby_postgres"
@@ -59,8 +60,16 @@ def postgres_store(settings: Settings) -> tuple[str, PostgresStoreConfig]:
     return _POSTGRES_PROVIDER, PostgresStoreConfig(
         collection_name=COLLECTION,
         connection_string=settings.database_url.get_secret_value(),
-        embedding_model_dims=DIMENSIONS,
+        embedding_model_dims=dimensions(settings),
     )
+
+
+def store_location(settings: Settings, store: tuple[str, Any]) -> tuple[str, str]:
+    """(the SQLite path or PostgreSQL URL, the collection) of a store from :func:`embedded_store` or
+    :func:`postgres_store`."""
+    config = store[1]
+    location = config.connection_string if settings.backend == "postgres" else config.path
+    return location, COLLECTION
 
 
 KEYS_FILE = "keys.sqlite3"
@@ -101,6 +110,7 @@ async def open_backend(settings: Settings) -> Backend:
     if settings.backend == "hosted":
         return await open_hosted_backend(settings)
     store = postgres_store(settings) if settings.backend == "postgres" else embedded_store(settings)
+    await asyncio.to_thread(require_model, settings, *store_location(settings, store))
     keyring = await asyncio.to_thread(open_keyring, settings)
     memory = await asyncio.to_thread(build_memory, settings, store)
     return ThreadedBackend(

@@ -39,7 +39,7 @@ from core.memory.backends.forgets import ForgetLog
 from core.memory.backends.mem0 import owned_records
 from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.mem0_setup import import_mem0
-from core.records import MemoryRecord
+from core.records import MemoryRecord, expiry_text
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,13 @@ ALSO_HELD = (
 
 def _oldest_first(record: MemoryRecord) -> tuple[datetime, str]:
     return (record.created_at or datetime.max.replace(tzinfo=UTC), record.id)
+
+
+def _metadata_of(record: MemoryRecord) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"source": record.source.to_dict()} if record.source else {}
+    if record.expires_at:
+        metadata["expires_at"] = expiry_text(record.expires_at)
+    return metadata
 
 
 def _not_found(error: Exception) -> bool:
@@ -174,6 +181,47 @@ class HostedBackend:
         # (an event id, no memories yet), so it returns nothing here.
         added = [str(i["id"]) for i in result.get("results") or [] if i.get("event") == "ADD" and i.get("id")]
         return await self._mine(user, added) if added else []
+
+    async def update(self, user: str, memory_id: str, text: str) -> MemoryRecord | None:
+        """An edit is a new memory with the old one's source and expiry, then the old one's
+        delete: the platform keeps a change history of in-place updates, which would keep the old
+        text. So the edited memory has a new id here."""
+        old = await self.get(user, memory_id)
+        if old is None:
+            return None
+        metadata = _metadata_of(old)
+        added = await self.client.add(
+            [{"role": "user", "content": text}], user_id=user, metadata=metadata, infer=False
+        )
+        new_ids = [
+            str(i["id"]) for i in added.get("results") or [] if i.get("event") == "ADD" and i.get("id")
+        ]
+        await self.delete(user, memory_id)
+        found = await self._mine(user, new_ids) if new_ids else []
+        return found[0] if found else None
+
+    async def restore(
+        self, user: str, records: list[MemoryRecord], metadata: list[dict[str, Any]]
+    ) -> list[str]:
+        """Verbatim adds: the platform gives every memory a new id and its own timestamps."""
+        if await self.count(user) + len(records) > self.max_memories_per_user:
+            raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
+        stored = []
+        for record, extra in zip(records, metadata, strict=True):
+            message = [{"role": "user", "content": record.text}]
+            result = await self.client.add(message, user_id=user, metadata=extra, infer=False)
+            stored += [str(i["id"]) for i in result.get("results") or [] if i.get("id")]
+        return stored
+
+    async def expired(self, now: str) -> list[tuple[str, str]]:
+        """The platform has no expiry index Cubby can query, so this lists every person's memories;
+        the platform's own ``expiration_date`` only hides a memory, it does not erase it."""
+        moment = datetime.fromisoformat(now)
+        found = []
+        for prefix in ("slack:", "discord:", "cli:"):
+            for user in await self.users_with_prefix(prefix):
+                found += [(user, r.id) for r in await self.get_all(user) if r.expired(moment)]
+        return found
 
     async def delete(self, user: str, memory_id: str) -> bool:
         if await self.get(user, memory_id) is None:

@@ -10,8 +10,10 @@ match everyone (so the only filter ever built is ``{"user_id": <one key>}``).
 from __future__ import annotations
 
 import builtins
+import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -21,7 +23,7 @@ from mem0.memory.main import _payload_is_expired as expired
 from core.errors import MemoryFull
 from core.memory.crypto import Keyring
 from core.memory.crypto.keyring import BEGAN_AT
-from core.records import MemoryRecord, Source, parse_time
+from core.records import MemoryRecord, Source, is_memory_id, parse_time, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,13 @@ class CubbyStore(Protocol):
     def delete_user(self, user_id: str) -> int: ...
     def users_with_prefix(self, prefix: str) -> builtins.list[str]: ...  # `list` is the method
     def use_keyring(self, keyring: Keyring) -> None: ...
+    def expired(self, now: str) -> builtins.list[tuple[str, str]]: ...
+    def insert(
+        self,
+        vectors: builtins.list[Any],
+        payloads: builtins.list[dict] | None,
+        ids: builtins.list[str] | None,
+    ) -> None: ...
     def checkpoint(self) -> bool: ...
     def one_read(self) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
@@ -50,6 +59,7 @@ def record_from_mem0(item: Mapping[str, Any]) -> MemoryRecord:
         updated_at=parse_time(item.get("updated_at")),
         score=float(score) if isinstance(score, int | float) else None,
         source=Source.from_dict(metadata.get("source")),
+        expires_at=parse_time(metadata.get("expires_at")),
     )
 
 
@@ -60,6 +70,7 @@ def record_from_payload(memory_id: str, payload: Mapping[str, Any]) -> MemoryRec
         created_at=parse_time(payload.get("created_at")),
         updated_at=parse_time(payload.get("updated_at")),
         source=Source.from_dict(payload.get("source")),
+        expires_at=parse_time(payload.get("expires_at")),
     )
 
 
@@ -170,11 +181,74 @@ class Mem0Backend:
                     records.append(record)
         return records
 
+    def update(self, user: str, memory_id: str, text: str) -> MemoryRecord | None:
+        """Replace the text of one of ``user``'s memories (re-embedded, through the store's own
+        ``update``), and erase the old text as a delete would: the row is rewritten in place with
+        ``secure_delete`` on, the old embedding leaves the cache and the WAL is flushed. mem0's
+        update also writes a history entry, which goes to Cubby's NoHistory."""
+        row = self.store.get(memory_id)
+        if row is None or row.payload.get("user_id") != user:
+            return None  # someone else's id is indistinguishable from an unknown one
+        old_text = str(row.payload.get("data", ""))
+        self.flush_if_pending()
+        self.memory.update(memory_id, text=text)
+        if old_text != text:
+            self.embedder.forget([old_text])
+        self._flush()
+        return self.get(user, memory_id)
+
+    def restore(self, user: str, records: list[MemoryRecord], metadata: list[dict[str, Any]]) -> list[str]:
+        """Store ``records`` (from an export) verbatim for ``user``, keeping each one's id when no
+        row anywhere has it, and its timestamps. The row is written as mem0 writes a verbatim add,
+        through the store's own ``insert``."""
+        if self.store.count(user) + len(records) > self.max_memories_per_user:
+            raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
+        from mem0.utils.lemmatization import lemmatize_for_bm25
+
+        metadata = [dict(extra) for extra in metadata]
+        began = [extra.pop(BEGAN_AT, None) for extra in metadata]
+        if any(isinstance(b, float) and self.keyring.forgotten_since(user, b) for b in began):
+            return []  # asked for before a forget of this person that has happened since: dropped
+        self.flush_if_pending()
+        with self.keyring.pinned(user, self.keyring.ensure(user)):
+            return self._insert_restored(user, records, metadata, lemmatize_for_bm25)
+
+    def _insert_restored(
+        self, user: str, records: list[MemoryRecord], metadata: list[dict[str, Any]], lemmatize: Any
+    ) -> list[str]:
+        stored = []
+        for record, extra in zip(records, metadata, strict=True):
+            free = is_memory_id(record.id) and self.store.get(record.id) is None
+            memory_id = record.id if free else str(uuid.uuid4())
+            created = (record.created_at or utc_now()).isoformat()
+            payload = {
+                **extra,
+                "user_id": user,
+                "role": "user",
+                "data": record.text,
+                "hash": hashlib.md5(record.text.encode()).hexdigest(),
+                "created_at": created,
+                "updated_at": record.updated_at.isoformat() if record.updated_at else created,
+                "text_lemmatized": lemmatize(record.text),
+            }
+            vector = self.embedder.embed(record.text, "add")
+            self.store.insert(vectors=[vector], payloads=[payload], ids=[memory_id])
+            stored.append(memory_id)
+        return stored
+
+    def expired(self, now: str) -> list[tuple[str, str]]:
+        return self.store.expired(now)
+
     def delete(self, user: str, memory_id: str) -> bool:
         row = self.store.get(memory_id)
         if row is None or row.payload.get("user_id") != user:
             return False
-        self.memory.delete(memory_id)
+        try:
+            self.memory.delete(memory_id)
+        except ValueError:  # mem0's "not found": another process (a sweeper, a forget) erased it
+            if self.store.get(memory_id) is None:
+                return False
+            raise
         self.embedder.forget([str(row.payload.get("data", ""))])
         self._flush()
         return True

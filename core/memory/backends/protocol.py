@@ -34,6 +34,22 @@ class Backend(Protocol):
         self, user: str, messages: list[dict[str, str]], metadata: dict[str, Any], infer: bool
     ) -> list[MemoryRecord]: ...
 
+    async def update(self, user: str, memory_id: str, text: str) -> MemoryRecord | None:
+        """Replace the text of ``user``'s memory ``memory_id``, erasing the old text as a delete
+        does; None (and nothing changed) when it is not ``user``'s. The record may have a new id."""
+        ...
+
+    async def restore(
+        self, user: str, records: list[MemoryRecord], metadata: list[dict[str, Any]]
+    ) -> list[str]:
+        """Store exported ``records`` verbatim for ``user`` with their ``metadata`` (source, expiry);
+        the ids they were stored under, in order."""
+        ...
+
+    async def expired(self, now: str) -> list[tuple[str, str]]:
+        """``(user, memory id)`` of every memory whose expiry is at or before ``now``."""
+        ...
+
     async def delete(self, user: str, memory_id: str) -> bool: ...
     async def delete_all(self, user: str) -> int: ...
 

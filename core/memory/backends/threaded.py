@@ -72,6 +72,17 @@ class ThreadedBackend:
         thread = self._extraction_thread if infer else self._memory_thread
         return await self._on(thread, self.inner.add, user, messages, metadata, infer)
 
+    async def update(self, user: str, memory_id: str, text: str) -> MemoryRecord | None:
+        return await self._on(self._memory_thread, self.inner.update, user, memory_id, text)
+
+    async def restore(
+        self, user: str, records: list[MemoryRecord], metadata: list[dict[str, Any]]
+    ) -> list[str]:
+        return await self._on(self._memory_thread, self.inner.restore, user, records, metadata)
+
+    async def expired(self, now: str) -> list[tuple[str, str]]:
+        return await self._on(self._memory_thread, self.inner.expired, now)
+
     async def delete(self, user: str, memory_id: str) -> bool:
         return await self._on(self._memory_thread, self.inner.delete, user, memory_id)
 

@@ -50,6 +50,12 @@ _COLLECTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,55}")
 _SCHEMA_LOCK = 0x637562_6279  # "cubby": serialises schema creation across processes
 
 
+def _expiry(payload: Mapping[str, Any]) -> str | None:
+    """The payload's expiry for the indexed column; anything but text is no expiry."""
+    value = payload.get("expires_at")
+    return value if isinstance(value, str) and value else None
+
+
 def _uuid(value: object) -> str | None:
     try:
         return str(uuid.UUID(str(value)))
@@ -115,8 +121,8 @@ class PostgresVectorStore:
             rows = self._sealed(vectors, payloads, [id_ for id_, _, _ in found])
             cur.executemany(
                 sql.SQL(
-                    "INSERT INTO {} (id, user_id, key_id, created_at, sealed) VALUES (%s, %s, %s, %s, %s) "
-                    "ON CONFLICT (id) DO NOTHING"
+                    "INSERT INTO {} (id, user_id, key_id, created_at, sealed, expires_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
                 ).format(self._table),
                 [row for _, row in rows],
             )
@@ -151,6 +157,16 @@ class PostgresVectorStore:
                 ).format(self._table)
             )
             cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (user_id)").format(index, self._table))
+            # The expiry in clear beside the sealed row (a time, never text): a sweep is an index scan.
+            cur.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS expires_at text").format(self._table)
+            )
+            expiry_index = sql.Identifier(f"sealed_{self.collection_name}_expiry_idx")
+            cur.execute(
+                sql.SQL(
+                    "CREATE INDEX IF NOT EXISTS {} ON {} (expires_at) WHERE expires_at IS NOT NULL"
+                ).format(expiry_index, self._table)
+            )
 
     def list_cols(self) -> list[str]:
         rows = self._rows("SELECT tablename FROM pg_tables WHERE tablename LIKE 'sealed\\_%%'", ())
@@ -223,7 +239,8 @@ class PostgresVectorStore:
                     alive[key.key_id] = cur.fetchone() is not None
             cur.executemany(
                 sql.SQL(
-                    "INSERT INTO {} (id, user_id, key_id, created_at, sealed) VALUES (%s, %s, %s, %s, %s)"
+                    "INSERT INTO {} (id, user_id, key_id, created_at, sealed, expires_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)"
                 ).format(self._table),
                 [row for key, row in rows if alive[key.key_id]],
             )
@@ -239,7 +256,7 @@ class PostgresVectorStore:
             if row_id is None:
                 raise ValueError("row ids are UUIDs")
             created_at, sealed = seal_row(key, self.collection_name, row_id, quantize(vector, dims), payload)
-            rows.append((key, (row_id, key.user, key.key_id, created_at, sealed)))
+            rows.append((key, (row_id, key.user, key.key_id, created_at, sealed, _expiry(payload))))
         return rows
 
     def update(self, vector_id: str, vector: Any = None, payload: dict | None = None) -> None:
@@ -263,8 +280,10 @@ class PostgresVectorStore:
             doc = payload if payload is not None else payload_of(old, dims, key.user, found[2])
             created_at, sealed = seal_row(key, self.collection_name, str(row_id), int8, doc)
             cur.execute(
-                sql.SQL("UPDATE {} SET created_at = %s, sealed = %s WHERE id = %s").format(self._table),
-                (created_at, sealed, row_id),
+                sql.SQL("UPDATE {} SET created_at = %s, sealed = %s, expires_at = %s WHERE id = %s").format(
+                    self._table
+                ),
+                (created_at, sealed, _expiry(doc), row_id),
             )
         self._deleted_since_vacuum = True  # the old version is a dead row until vacuumed
 
@@ -340,6 +359,14 @@ class PostgresVectorStore:
             removed = cur.rowcount
         self._deleted_since_vacuum = self._deleted_since_vacuum or removed > 0
         return removed
+
+    def expired(self, now: str) -> builtins.list[tuple[str, str]]:
+        """``(user_id, id)`` of every row whose expiry (stored as :func:`core.records.expiry_text`,
+        so it sorts as text) is at or before ``now``, through the partial expiry index."""
+        rows = self._rows(
+            "SELECT user_id, id::text FROM {t} WHERE expires_at IS NOT NULL AND expires_at <= %s", (now,)
+        )
+        return [(user, id_) for user, id_ in rows]
 
     def users_with_prefix(self, prefix: str) -> builtins.list[str]:  # `list` here is the method
         if not isinstance(prefix, str) or not prefix:

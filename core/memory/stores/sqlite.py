@@ -75,6 +75,12 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _expiry(payload: Mapping[str, Any]) -> str | None:
+    """The payload's expiry for the indexed column; anything but text is no expiry."""
+    value = payload.get("expires_at")
+    return value if isinstance(value, str) and value else None
+
+
 class SQLiteVectorStore:
     """mem0's ``VectorStoreBase`` contract (duck-typed, so this module needs no mem0 import).
 
@@ -119,8 +125,8 @@ class SQLiteVectorStore:
             vectors = [np.frombuffer(vector, dtype=np.float32) for _, vector, _ in rows]
             sealed = self._sealed(vectors, payloads, [id_ for id_, _, _ in rows])
             db.executemany(
-                f"INSERT OR IGNORE INTO {self._table} (user_id, id, key_id, created_at, sealed) "
-                "VALUES (?, ?, ?, ?, ?)",
+                f"INSERT OR IGNORE INTO {self._table} (user_id, id, key_id, created_at, sealed, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [row for _, row in sealed],
             )
             db.execute(f'DROP TABLE "{old}"')
@@ -194,6 +200,22 @@ class SQLiteVectorStore:
             self._db.execute(
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "sealed_{self.collection_name}_id" ON {self._table}(id)'
             )
+            # The expiry is kept in clear beside the sealed row (a time, never text), so a sweep
+            # finds what is due with one range scan of this index instead of opening every row.
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({self._table})")}
+            if "expires_at" not in columns:  # a store made before memories could expire
+                self._db.execute(f"ALTER TABLE {self._table} ADD COLUMN expires_at TEXT")
+            self._expiry_indexed = False
+
+    def _index_expiry(self, db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Create the expiry index with the first row that expires: a store where nothing expires
+        (most of them) keeps no empty index page."""
+        if not self._expiry_indexed and any(row[-1] is not None for row in rows):
+            db.execute(
+                f'CREATE INDEX IF NOT EXISTS "sealed_{self.collection_name}_expiry" ON {self._table}'
+                "(expires_at) WHERE expires_at IS NOT NULL"
+            )
+            self._expiry_indexed = True
 
     def list_cols(self) -> list[str]:
         rows = self._query(
@@ -224,9 +246,11 @@ class SQLiteVectorStore:
             raise ValueError("insert needs one id and one payload per vector")
         sealed_rows = self._sealed(vectors, payloads, ids)
         with self._write() as db:
+            self._index_expiry(db, [row for _, row in sealed_rows])
             alive = {key.key_id: self.keyring.alive(key) for key, _ in sealed_rows}
             db.executemany(
-                f"INSERT INTO {self._table} (user_id, id, key_id, created_at, sealed) VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO {self._table} (user_id, id, key_id, created_at, sealed, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 [row for key, row in sealed_rows if alive[key.key_id]],
             )
 
@@ -240,7 +264,7 @@ class SQLiteVectorStore:
             created_at, sealed = seal_row(
                 key, self.collection_name, str(id_), quantize(vector, dims), payload
             )
-            rows.append((key, (key.user, str(id_), key.key_id, created_at, sealed)))
+            rows.append((key, (key.user, str(id_), key.key_id, created_at, sealed, _expiry(payload))))
         return rows
 
     def update(self, vector_id: str, vector: Any = None, payload: dict | None = None) -> None:
@@ -262,9 +286,10 @@ class SQLiteVectorStore:
             )
             new_payload = payload if payload is not None else self._payload(key, (vector_id, found[2], old))
             created_at, sealed = seal_row(key, self.collection_name, str(vector_id), int8, new_payload)
+            self._index_expiry(db, [(_expiry(new_payload),)])
             db.execute(
-                f"UPDATE {self._table} SET created_at = ?, sealed = ? WHERE id = ?",
-                (created_at, sealed, str(vector_id)),
+                f"UPDATE {self._table} SET created_at = ?, sealed = ?, expires_at = ? WHERE id = ?",
+                (created_at, sealed, _expiry(new_payload), str(vector_id)),
             )
 
     def delete(self, vector_id: str) -> None:
@@ -338,6 +363,18 @@ class SQLiteVectorStore:
         """Delete every row of ``user_id``, under any key (a forget deletes the key first)."""
         with self._write() as db:
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount
+
+    def expired(self, now: str) -> builtins.list[tuple[str, str]]:
+        """``(user_id, id)`` of every row whose expiry (stored as :func:`core.records.expiry_text`)
+        is at or before ``now``: one range scan of the expiry index. Without that index no row
+        that expires was ever written (the first one creates it), so there is nothing to scan."""
+        index = f"sealed_{self.collection_name}_expiry"
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)):
+            return []
+        rows = self._query(
+            f"SELECT user_id, id FROM {self._table} WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
+        )
+        return [(user, id_) for user, id_ in rows]
 
     def users_with_prefix(self, prefix: str) -> builtins.list[str]:  # `list` here is the method
         if not prefix:

@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
-from mem0.memory.main import _payload_is_expired as expired
-
 from core.errors import MemoryFull
 from core.memory.crypto import Keyring
 from core.memory.crypto.keyring import BEGAN_AT
@@ -132,6 +130,10 @@ class Mem0Backend:
             if total == 0:
                 return []
             return owned_records(user, self.memory.get_all(filters={"user_id": user}, top_k=total)["results"])
+        # Imported here: importing mem0.memory.main runs mem0's set-up, which must follow Cubby's
+        # (core.memory.mem0_setup: mem0's files inside the data dir, telemetry off); it has by now.
+        from mem0.memory.main import _payload_is_expired as expired
+
         [rows] = self.store.list(filters={"user_id": user}, top_k=None)
         records = []
         for row in rows:

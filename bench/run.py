@@ -11,6 +11,8 @@
    (embed + search + reply text), throughput with ``--concurrency`` people (recalls, remembers),
    then a mixed load while slash commands go through the Slack and Discord adapters (when present).
 4. mem0's stock default store (qdrant local mode) with the same people, in its own process.
+   Then the growth table (``--growth``): one person at 10 / 100 / 1,000 / 5,000 / 50,000 memories,
+   /recall end to end, keyword scoring, get_all and /export.
 5. Three Slack HTTP workers on one store (``--workers``; ``--workers-postgres`` adds PostgreSQL):
    retries spread over the workers answered once, an installation shared, the shared dedupe's cost.
 6. Writes ``<results>/<date>.json``, ``<date>.md`` and PNG plots; prints pass/short per target.
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import SCRATCH, multilingual, sealed
-from bench.perf import baseline_qdrant, profile, report
+from bench.perf import baseline_qdrant, heavy, heavy_report, profile, report
 from bench.perf.ack import AckSampler, after_stop, available_probes
 from bench.perf.coldstart import measure_cold_start
 from bench.perf.corpus import Corpus, Pool, build_pool
@@ -52,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _machine(load_before: tuple[float, ...]) -> dict[str, Any]:
     return {
         "cpus": cpu_count(),
+        "cpu": heavy_report.cpu(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "load_before": [round(x, 2) for x in load_before],
@@ -211,6 +214,11 @@ class Bench:
         largest = checkpoints[-1]
         self.result["cold_start"] = measure_cold_start(self.store_dir, largest, o.seed)
         asyncio.run(self.through_cubby(largest))
+        if o.growth:
+            growth_settings = load_settings(data_dir=o.data_dir / "growth")
+            self.result["growth"] = asyncio.run(
+                heavy.measure(growth_settings, pool, o.growth, o.growth_samples, o.seed)
+            )
         if o.baseline_users:
             self.baseline()
         if o.sealed_samples:
@@ -267,6 +275,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--worker-events", type=int, default=100, help="events, each delivered to every worker")
     add("--worker-samples", type=int, default=1000, help="timed claims, lookups and acks per figure")
     add("--workers-postgres", action="store_true", help="also run the workers on a throwaway PostgreSQL")
+    add("--growth", type=_users, default=list(heavy.SIZES), help="one person's memory counts ('' to skip)")
+    add("--growth-samples", type=int, default=30, help="recalls per size in the growth table")
     add("--multilingual", action="store_true", help="also run bench.multilingual (both embedding models)")
     add("--seed", type=int, default=7)
     add("--keep-data", action="store_true")

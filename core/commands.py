@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from core import metrics
 from core.durations import parse_span, split_expiry
@@ -173,10 +173,20 @@ async def erase_everything(memory: ScopedMemory) -> Erased:
     return erased
 
 
+def _export_json(document: dict[str, Any]) -> str:
+    """``document`` as indented JSON with one memory per line. ``json.dumps(indent=...)`` falls back
+    to the pure-Python encoder: 180 ms for 5,000 memories against a few with this layout."""
+    memories = document["memories"]
+    head = json.dumps({k: v for k, v in document.items() if k != "memories"}, ensure_ascii=False, indent=2)
+    rows = ",\n    ".join(json.dumps(memory, ensure_ascii=False) for memory in memories)
+    listed = f"[\n    {rows}\n  ]" if memories else "[]"
+    return head[: -len("\n}")] + f',\n  "memories": {listed}\n}}\n'
+
+
 @metrics.measured("export")
 async def export(memory: ScopedMemory) -> ExportFile:
     document = await memory.export()
     stamp = utc_now().strftime("%Y%m%d-%H%M%S")
-    content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    content = _export_json(document).encode("utf-8")
     ids = tuple(memory["id"] for memory in document["memories"])
     return ExportFile(f"cubby-memories-{stamp}.json", content, document["count"], ids)

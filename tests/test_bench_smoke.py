@@ -40,6 +40,8 @@ TINY = [
     "--baseline-samples=3",
     "--worker-events=6",
     "--worker-samples=20",
+    "--growth=10,40",
+    "--growth-samples=3",
     "--sealed-samples=0",  # bench.sealed has its own smoke test below
     "--name=smoke",
     "--no-progress",
@@ -82,6 +84,9 @@ def test_every_part_of_the_full_benchmark_runs_and_reports(
     result, _, data = full_run
     assert result["payload_shape_matches_real_add"] is True
     assert [point["people"] for point in result["store"]] == [30, 60]
+    assert [row["memories"] for row in result["growth"]] == [10, 40]
+    assert all(row["export"]["n"] >= 3 and row["recall_end_to_end"]["n"] == 3 for row in result["growth"])
+    assert set(result["machine"]["cpu"]) >= {"model", "AVX2", "AVX-512", "AVX-512 VNNI"}
     for point in result["store"]:
         assert point["search"]["n"] == 50 and point["empty_results"] == 0
         assert point["rows"] >= 5 * point["people"] and point["bytes_per_memory"] > 0

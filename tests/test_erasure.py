@@ -2,12 +2,13 @@
 database, WAL, entity store - and everyone else's memories are untouched. On PostgreSQL: no row of
 any table holds them (``traces`` in conftest; what PostgreSQL keeps below rows is in the README)."""
 
+import json
 import uuid
 from collections.abc import Callable
 
 import pytest
 
-from core import Hub, Settings, UserKey, open_hub
+from core import Hub, Settings, UserKey, commands, open_hub
 
 pytestmark = pytest.mark.every_backend
 Traces = Callable[[str], list[str]]
@@ -85,3 +86,22 @@ async def test_export_holds_everything_and_only_that_persons(hub: Hub) -> None:
     assert document["user"] == "cli:alice" and document["count"] == 1
     assert [m["text"] for m in document["memories"]] == ["I am vegetarian"]
     assert "window" not in str(document)
+
+
+async def test_the_export_file_is_that_document_one_memory_per_line(hub: Hub) -> None:
+    alice = hub.scoped(UserKey.cli("alice"))
+    texts = ["I am vegetarian", 'Quote: "ünïcode"\nand a line break', "I like tea"]
+    for text in texts:
+        await alice.add(text)
+    exported = await commands.export(alice)
+    document = json.loads(exported.content)
+    assert document["user"] == "cli:alice" and document["count"] == exported.count == 3
+    assert sorted(m["text"] for m in document["memories"]) == sorted(texts)
+    assert set(exported.memory_ids) == {m["id"] for m in document["memories"]}
+    assert (
+        len(exported.content.decode().splitlines())
+        == len(json.dumps({k: v for k, v in document.items() if k != "memories"}, indent=2).splitlines())
+        + 1
+        + 3
+        + 1
+    )

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.perf import workers_report
+from bench.perf import heavy_report, workers_report
 from bench.perf.targets import Verdict, evaluate
 
 
@@ -81,7 +81,7 @@ def markdown(result: dict[str, Any], verdicts: list[Verdict], plots: list[str]) 
         "",
         f"{machine['cpus']} CPUs, load average {machine['load_before']} before / "
         f"{machine['load_after']} after (the CPU is shared: read ratios first), "
-        f"Python {machine['python']}, SQLite {machine['sqlite']}. "
+        f"Python {machine['python']}, SQLite {machine['sqlite']}. {heavy_report.cpu_line(machine)} "
         f"Command: `{result['command']}`",
         "",
         "## Targets",
@@ -156,6 +156,7 @@ def markdown(result: dict[str, Any], verdicts: list[Verdict], plots: list[str]) 
             f"Stock store seeding: {baseline['seed_rows_per_s']:,} rows/s; "
             f"peak RSS {baseline['peak_rss_mb']} MB.",
         ]
+    lines += heavy_report.markdown(result.get("growth"))
     lines += workers_report.markdown(result.get("workers"))
     lines += _profile_lines(result.get("profile") or {})
     lines += ["", *(f"![{name}]({name})" for name in plots)]

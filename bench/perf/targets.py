@@ -96,7 +96,8 @@ def evaluate(result: dict[str, Any]) -> list[Verdict]:
     install = result.get("install") or {}
     verdicts.append(_check("default install <= 400 MB", install.get("venv_mb"), 400, at_most=True, unit="MB",
                            note="" if install else "run with --install-size"))  # fmt: skip
-    from bench.perf import workers_report  # it builds on Verdict, defined here
+    from bench.perf import heavy_report, workers_report  # they build on Verdict, defined here
 
+    verdicts += heavy_report.verdicts(result)
     verdicts += workers_report.verdicts(result.get("workers"))
     return verdicts

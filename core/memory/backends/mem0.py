@@ -9,11 +9,13 @@ match everyone (so the only filter ever built is ``{"user_id": <one key>}``).
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 from core.errors import MemoryFull
@@ -28,13 +30,20 @@ class CubbyStore(Protocol):
     """What Cubby needs from a vector store beyond mem0's contract, for counting and erasure."""
 
     def get(self, vector_id: str) -> Any: ...
+    def list(self, filters: Mapping[str, Any] | None = None, top_k: int | None = None) -> Any: ...
     def count(self, user_id: str) -> int: ...
     def delete_user(self, user_id: str) -> int: ...
-    def users_with_prefix(self, prefix: str) -> list[str]: ...
+    def users_with_prefix(self, prefix: str) -> builtins.list[str]: ...  # `list` is the method
     def use_keyring(self, keyring: Keyring) -> None: ...
-    def expired(self, now: str) -> list[tuple[str, str]]: ...
-    def insert(self, vectors: list[Any], payloads: list[dict] | None, ids: list[str] | None) -> None: ...
+    def expired(self, now: str) -> builtins.list[tuple[str, str]]: ...
+    def insert(
+        self,
+        vectors: builtins.list[Any],
+        payloads: builtins.list[dict] | None,
+        ids: builtins.list[str] | None,
+    ) -> None: ...
     def checkpoint(self) -> bool: ...
+    def one_read(self) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
 
 
@@ -97,18 +106,42 @@ class Mem0Backend:
             store.use_keyring(self.keyring)
 
     # -- reads -----------------------------------------------------------------------------------
+    @property
+    def _cubby_store(self) -> bool:
+        return hasattr(self.store, "one_read")
+
+    def _one_read(self) -> AbstractContextManager[None]:
+        return self.store.one_read() if self._cubby_store else nullcontext()
+
     def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]:
-        found = self.memory.search(
-            query, top_k=limit, filters={"user_id": user}, threshold=self.search_threshold
-        )
+        with self._one_read():  # mem0 reads the rows twice: vector and keyword scoring
+            found = self.memory.search(
+                query, top_k=limit, filters={"user_id": user}, threshold=self.search_threshold
+            )
         return owned_records(user, found["results"])
 
     def get_all(self, user: str) -> list[MemoryRecord]:
-        total = self.store.count(user)
-        if total == 0:
-            return []
-        listed = self.memory.get_all(filters={"user_id": user}, top_k=total)
-        return owned_records(user, listed["results"])
+        """Every memory of ``user``, oldest first, read from the store directly: mem0's ``get_all``
+        adds only a per-row reformatting (a third of a heavy person's listing) and the expiry check,
+        which is mem0's own function here too. (Other stores - the benchmark's stock baseline - go
+        through mem0.)"""
+        if not self._cubby_store:
+            total = self.store.count(user)
+            if total == 0:
+                return []
+            return owned_records(user, self.memory.get_all(filters={"user_id": user}, top_k=total)["results"])
+        # Imported here: importing mem0.memory.main runs mem0's set-up, which must follow Cubby's
+        # (core.memory.mem0_setup: mem0's files inside the data dir, telemetry off); it has by now.
+        from mem0.memory.main import _payload_is_expired as expired
+
+        [rows] = self.store.list(filters={"user_id": user}, top_k=None)
+        records = []
+        for row in rows:
+            if row.payload.get("user_id") != user:
+                log.error("dropped a result that did not belong to the requesting user")
+            elif not expired(row.payload):
+                records.append(record_from_payload(str(row.id), row.payload))
+        return records
 
     def count(self, user: str) -> int:
         return self.store.count(user)

@@ -7,7 +7,9 @@ AES-256-GCM ciphertext. The associated data binds the collection, the user key, 
 cannot be swapped.
 
 The plaintext is one flags byte, the vector as int8 (scaled so its largest component is +-127; the
-stores score by cosine, which the scale does not change), then the payload as compact JSON without
+stores score by cosine, which the scale does not change), the keyword statistics of the memory's
+text (:func:`core.memory.words.term_block`; rows sealed before there were statistics have none and
+are scored from their text), then the payload as compact JSON without
 the fields that are stored in clear or that repeat another field (mem0's ``text_lemmatized`` is its
 ``data`` unless spaCy is installed; ``updated_at`` is ``created_at`` until a row changes). A typical
 memory takes about 700 bytes on disk, against about 2,200 as float32 and full JSON.
@@ -21,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from core.memory.crypto.keyring import NONCE_BYTES, PersonKey
+from core.memory.words import block_size, term_block
 
 _SAME_UPDATED = 1
 _SAME_LEMMATIZED = 2
 _SAME_SOURCE_AT = 4
+_HAS_TERMS = 8
 
 
 def _aad(collection: str, user: str, row_id: str, key_id: int, created_at: str | None) -> bytes:
@@ -69,7 +73,8 @@ def seal_row(
     """``(created_at, sealed)`` for a row of ``key``'s person."""
     flags, created_at, doc = _compact(payload)
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-    plaintext = bytes([flags]) + int8_vector + body
+    terms = term_block(searchable_text(payload))
+    plaintext = bytes([flags | _HAS_TERMS]) + int8_vector + terms + body
     return created_at, key.seal(plaintext, _aad(collection, key.user, row_id, key.key_id, created_at))
 
 
@@ -95,14 +100,35 @@ def open_rows_of(
     return opened
 
 
+def searchable_text(payload: dict[str, Any]) -> object:
+    """The text keyword search scores: mem0's lemmatized text, else the memory itself."""
+    return payload.get("text_lemmatized") or payload.get("data")
+
+
 def vector_of(plaintext: bytes, dims: int) -> bytes:
     return plaintext[1 : 1 + dims]
+
+
+def has_terms(plaintext: bytes) -> bool:
+    return bool(plaintext[0] & _HAS_TERMS)
+
+
+def terms_of(plaintext: bytes, dims: int) -> bytes | None:
+    """The row's keyword statistics block, or None for a row sealed without one."""
+    if not plaintext[0] & _HAS_TERMS:
+        return None
+    return plaintext[1 + dims : 1 + dims + block_size(plaintext, 1 + dims)]
+
+
+def _body_start(plaintext: bytes, dims: int) -> int:
+    at = 1 + dims
+    return at + block_size(plaintext, at) if plaintext[0] & _HAS_TERMS else at
 
 
 def payload_of(plaintext: bytes, dims: int, user: str, created_at: str | None) -> dict[str, Any]:
     """mem0's payload of the row, as it was given to the store."""
     flags = plaintext[0]
-    doc: dict[str, Any] = json.loads(plaintext[1 + dims :])
+    doc: dict[str, Any] = json.loads(plaintext[_body_start(plaintext, dims) :])
     doc["user_id"] = user
     if created_at is not None:
         doc["created_at"] = created_at

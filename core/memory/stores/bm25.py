@@ -2,30 +2,30 @@
 
 Computed over the rows of the one user being searched, never over a shared index, so nobody's words
 shape anyone else's ranking and nothing outlives an erased row. Both the embedded store and the
-PostgreSQL store use it.
+PostgreSQL store use it: :func:`bm25_scores` over the statistics sealed into each row (numpy, no
+text parsed), :func:`bm25` over payloads (the reference it must agree with).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from typing import Any
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+import numpy as np
+
+from core.memory.words import COUNT, HASH, query_hashes, words
+
 _BM25_K1 = 1.2
 _BM25_B = 0.75
-
-
-def _words(text: object) -> list[str]:
-    return _WORD.findall(text.casefold()) if isinstance(text, str) else []
+_HEADER_BYTES = 8
 
 
 def bm25(query: str, documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, float, dict[str, Any]]]:
     """Okapi BM25 of ``query`` over ``documents`` (id, payload), best first, zero scores left out."""
-    terms = set(_words(query))
+    terms = set(words(query))
     bags = [
-        (id_, payload, Counter(_words(payload.get("text_lemmatized") or payload.get("data"))))
+        (id_, payload, Counter(words(payload.get("text_lemmatized") or payload.get("data"))))
         for id_, payload in documents
     ]
     if not terms or not bags:
@@ -50,3 +50,40 @@ def bm25(query: str, documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[
             scored.append((id_, score, payload))
     scored.sort(key=lambda hit: hit[1], reverse=True)
     return scored
+
+
+def _entries(texts: list[bytes], at: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Word counts per row, and for every (row, distinct word) entry: its row, hash and count. Each
+    of ``texts`` holds its statistics block at offset ``at`` (anything may follow it)."""
+    rows = len(texts)
+    heads = np.frombuffer(b"".join(text[at : at + _HEADER_BYTES] for text in texts), dtype="<u4")
+    lengths, distinct = heads[0::2].astype(np.float64), heads[1::2].astype(np.int64)
+    tail = np.frombuffer(b"".join(text[at + _HEADER_BYTES :] for text in texts), dtype=np.uint8)
+    sizes = np.fromiter((len(text) for text in texts), dtype=np.int64, count=rows) - (at + _HEADER_BYTES)
+    starts = np.cumsum(sizes) - sizes
+    row = np.repeat(np.arange(rows), distinct)
+    nth = np.arange(int(distinct.sum())) - np.repeat(np.cumsum(distinct) - distinct, distinct)
+    at_hash = starts[row] + HASH.itemsize * nth
+    at_count = starts[row] + HASH.itemsize * distinct[row] + COUNT.itemsize * nth
+    hashes = tail[at_hash[:, None] + np.arange(HASH.itemsize)].view(HASH).reshape(-1)
+    counts = tail[at_count[:, None] + np.arange(COUNT.itemsize)].view(COUNT).reshape(-1)
+    return lengths, row, hashes, counts
+
+
+def bm25_scores(query: str, texts: list[bytes], at: int = 0) -> np.ndarray:
+    """Okapi BM25 of ``query`` for each row, from the statistics block
+    (:func:`core.memory.words.term_block`) at offset ``at`` of each of ``texts``: the same figures
+    :func:`bm25` computes from the memories' text."""
+    scores = np.zeros(len(texts), dtype=np.float64)
+    terms = query_hashes(query)
+    if not terms.size or not texts:
+        return scores
+    lengths, row, hashes, counts = _entries(texts, at)
+    hit = np.isin(hashes, terms)
+    term, row, tf = np.searchsorted(terms, hashes[hit]), row[hit], counts[hit].astype(np.float64)
+    frequency = np.bincount(term, minlength=terms.size)
+    idf = np.log(1 + (len(texts) - frequency + 0.5) / (frequency + 0.5))
+    average_length = float(lengths.sum()) / len(texts) or 1.0
+    norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * lengths[row] / average_length)
+    contribution = idf[term] * tf * (_BM25_K1 + 1) / (tf + norm)
+    return np.bincount(row, weights=contribution, minlength=len(texts))

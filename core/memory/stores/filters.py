@@ -112,3 +112,9 @@ def scoped_user(filters: Mapping[str, Any] | None) -> str:
     if not isinstance(user, str) or not user or user == "*" or user != user.strip():
         raise UnsupportedFilter("every read must be scoped to exactly one user_id")
     return user
+
+
+def beyond_the_user(filters: Mapping[str, Any] | None) -> bool:
+    """Whether ``filters`` asks for more than the rows of its one user (whom every read names): only
+    then must a read look into each row's payload to choose rows."""
+    return not (isinstance(filters, Mapping) and set(filters) == {"user_id"})

@@ -22,7 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -31,10 +31,18 @@ from psycopg_pool import ConnectionPool
 
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
-from core.memory.stores.bm25 import bm25
-from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
+from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, KEYS, check_reachable
-from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
+from core.memory.stores.sealed_rows import (
+    OneRead,
+    Opened,
+    StoredVector,
+    keyword_ranked,
+    matching,
+    oldest_first,
+    open_rows,
+    ranked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +90,7 @@ class PostgresVectorStore:
         )
         self._table = sql.Identifier(f"sealed_{collection_name}")
         self._keyring = keyring
+        self._one_read = OneRead()
         self._deleted_since_vacuum = False
         self.create_col()
 
@@ -191,6 +200,9 @@ class PostgresVectorStore:
     def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
         user = scoped_user(filters)
         predicate = compile_filter(filters)
+        held = self._one_read.held(user)
+        if held is not None:
+            return held[0], held[1], predicate
         # One round trip: the person's wrapped key and their rows under it.
         found = self._rows(
             f"SELECT k.key_id, k.master, k.wrapped, t.id, t.created_at, t.sealed FROM {KEYS} k "
@@ -202,7 +214,13 @@ class PostgresVectorStore:
         key_id, master, wrapped = found[0][:3]
         key = self.keyring.unwrap((user, int(key_id), master, bytes(wrapped)))
         rows = [(id_, at, sealed) for *_, id_, at, sealed in found if id_ is not None]
-        return key, open_rows(key, self.collection_name, rows), predicate
+        opened = open_rows(key, self.collection_name, rows)
+        self._one_read.hold(user, key, opened)
+        return key, opened, predicate
+
+    def one_read(self) -> AbstractContextManager[None]:
+        """A scope in which this thread opens each person's rows once (see :class:`OneRead`)."""
+        return self._one_read.scope()
 
     # -- writes ----------------------------------------------------------------------------------
     def insert(
@@ -312,8 +330,11 @@ class PostgresVectorStore:
         self, query: str, top_k: int = 5, filters: Mapping | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters`` (no shared full-text index)."""
-        found = bm25(query, self._matching(filters))[: max(int(top_k), 0)]
-        return [StoredVector(id_, score, payload) for id_, score, payload in found]
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
+            return []
+        narrowed = predicate if beyond_the_user(filters) else None
+        return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
 
     def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
         return [oldest_first(self._matching(filters), top_k)]

@@ -4,14 +4,18 @@ rows of exactly one user under their current key, open them here, and score them
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import open_rows_of, payload_of, vector_of
+from core.memory.crypto.sealed import has_terms, open_rows_of, payload_of, searchable_text, vector_of
+from core.memory.stores.bm25 import bm25_scores
+from core.memory.words import term_block
 
 Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -24,6 +28,36 @@ class StoredVector:
     id: str
     score: float | None
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+class OneRead:
+    """A person's opened rows, held for the length of one read that needs them several times.
+
+    One search through mem0 reads the same person's rows twice - vector similarity, then keyword
+    scoring - and opening every row is most of a heavy person's search. Inside :meth:`scope` (entered
+    by the backend around one mem0 call, in its thread) the rows are opened once and reused; at the
+    scope's end they are dropped. Nothing outlives the call, so no state is shared between calls,
+    threads or people, and a forget never has a cached copy to chase."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        self._local.held = {}
+        try:
+            yield
+        finally:
+            self._local.held = None
+
+    def held(self, user: str) -> tuple[PersonKey | None, list[Opened]] | None:
+        held = getattr(self._local, "held", None)
+        return None if held is None else held.get(user)
+
+    def hold(self, user: str, key: PersonKey | None, rows: list[Opened]) -> None:
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held[user] = (key, rows)
 
 
 def open_rows(key: PersonKey, collection: str, rows: list[tuple[Any, str | None, bytes]]) -> list[Opened]:
@@ -67,3 +101,36 @@ def oldest_first(found: list[tuple[str, dict]], top_k: int | None) -> list[Store
     listed = [StoredVector(id_, None, doc) for id_, doc in found]
     listed.sort(key=lambda row: (str(row.payload.get("created_at", "")), row.id))
     return listed[: len(listed) if top_k is None else max(int(top_k), 0)]
+
+
+def keyword_ranked(
+    key: PersonKey, rows: list[Opened], dims: int, query: str, top_k: int, predicate: Predicate | None
+) -> list[StoredVector]:
+    """The ``top_k`` rows best by BM25 for ``query``, best first, zero scores left out. Scored from
+    the statistics sealed in each row; payloads are parsed only for the hits, or for every row when
+    ``predicate`` (a filter beyond the owner, None if there is none) must decide which rows count."""
+    if top_k <= 0 or not rows:
+        return []
+    docs: list[dict[str, Any] | None] = [None] * len(rows)
+    if predicate is not None:
+        parsed = [payload(key, dims, row) for row in rows]
+        kept = [i for i, doc in enumerate(parsed) if predicate(doc)]
+        rows, docs = [rows[i] for i in kept], [parsed[i] for i in kept]
+    texts = [_with_terms(key, dims, row, doc) for row, doc in zip(rows, docs, strict=True)]
+    scores = bm25_scores(query, texts, 1 + dims)
+    best = [int(i) for i in np.argsort(-scores, kind="stable")[:top_k] if scores[i] > 0]
+    hits = []
+    for i in best:
+        doc = docs[i]
+        found = payload(key, dims, rows[i]) if doc is None else doc
+        hits.append(StoredVector(rows[i][0], float(scores[i]), found))
+    return hits
+
+
+def _with_terms(key: PersonKey, dims: int, row: Opened, doc: dict[str, Any] | None) -> bytes:
+    """The row's plaintext, which holds its statistics right after the vector; for a row sealed
+    before rows carried statistics, the same layout computed from its text."""
+    if has_terms(row[2]):
+        return row[2]
+    text = searchable_text(doc if doc is not None else payload(key, dims, row))
+    return row[2][: 1 + dims] + term_block(text)

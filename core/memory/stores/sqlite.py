@@ -25,7 +25,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,17 @@ from pydantic import BaseModel
 from core.memory.crypto.key_table import checkpoint_truncate
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
-from core.memory.stores.bm25 import bm25
-from core.memory.stores.filters import UnsupportedFilter, compile_filter, scoped_user
-from core.memory.stores.sealed_rows import Opened, StoredVector, matching, oldest_first, open_rows, ranked
+from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
+from core.memory.stores.sealed_rows import (
+    OneRead,
+    Opened,
+    StoredVector,
+    keyword_ranked,
+    matching,
+    oldest_first,
+    open_rows,
+    ranked,
+)
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
@@ -96,6 +104,7 @@ class SQLiteVectorStore:
         self._lock = threading.RLock()
         self._db = connect(self.path)
         self._keyring = keyring
+        self._one_read = OneRead()
         self.create_col(collection_name, embedding_model_dims, "cosine")
 
     def use_keyring(self, keyring: Keyring) -> None:
@@ -162,6 +171,9 @@ class SQLiteVectorStore:
         """The one user's rows under their current key, opened, and the predicate of ``filters``."""
         user = scoped_user(filters)
         predicate = compile_filter(filters)
+        held = self._one_read.held(user)
+        if held is not None:
+            return held[0], held[1], predicate
         key = self.keyring.current(user)
         if key is None:
             return None, [], predicate
@@ -169,7 +181,13 @@ class SQLiteVectorStore:
             f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ?",
             (user, key.key_id),
         )
-        return key, open_rows(key, self.collection_name, rows), predicate
+        opened = open_rows(key, self.collection_name, rows)
+        self._one_read.hold(user, key, opened)
+        return key, opened, predicate
+
+    def one_read(self) -> AbstractContextManager[None]:
+        """A scope in which this thread opens each person's rows once (see :class:`OneRead`)."""
+        return self._one_read.scope()
 
     # -- collections -----------------------------------------------------------------------------
     def create_col(self, name: str, vector_size: int, distance: str = "cosine") -> None:
@@ -320,10 +338,11 @@ class SQLiteVectorStore:
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters``."""
-        documents = self._matching(filters)
-        if top_k <= 0:
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
             return []
-        return [StoredVector(id_, score, payload) for id_, score, payload in bm25(query, documents)[:top_k]]
+        narrowed = predicate if beyond_the_user(filters) else None
+        return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
 
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None

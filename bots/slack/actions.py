@@ -14,7 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks, cleanup
-from bots.slack.services import Respond, respond_privately, services_of
+from bots.slack.services import Respond, apologize_privately, respond_privately, services_of
 from core import commands, replies
 
 Ack = Callable[..., Awaitable[Any]]
@@ -34,13 +34,6 @@ def page_number(value: object) -> int:
     return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 7 else 1
 
 
-def _apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
-    async def apologize(message: str) -> None:
-        await respond_privately(respond, blocks.notice(message), replace=True)
-
-    return apologize
-
-
 async def forget(
     ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
@@ -56,7 +49,7 @@ async def forget(
             done = await cleanup.forget(client, memory, target)
         await respond_privately(respond, blocks.notice(done), replace=True)
 
-    await services.handle("forget button", work, _apologize_with(respond))
+    await services.handle("forget button", work, apologize_privately(respond, replace=True))
 
 
 async def cancel_forget(ack: Ack, respond: Respond, context: AsyncBoltContext) -> None:
@@ -65,7 +58,7 @@ async def cancel_forget(ack: Ack, respond: Respond, context: AsyncBoltContext) -
     async def work() -> None:
         await respond_privately(respond, blocks.notice(replies.FORGET_CANCELLED), replace=True)
 
-    await services_of(context).handle("cancel button", work, _apologize_with(respond))
+    await services_of(context).handle("cancel button", work, apologize_privately(respond, replace=True))
 
 
 async def turn_recall_page(
@@ -79,4 +72,4 @@ async def turn_recall_page(
         result = await commands.recall(await services.memory_of(body), None, page=page)
         await respond_privately(respond, blocks.recalled(result), replace=True)
 
-    await services.handle("recall page button", work, _apologize_with(respond))
+    await services.handle("recall page button", work, apologize_privately(respond, replace=True))

@@ -18,7 +18,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.webhook import WebhookResponse
 
 from bots.shutdown import InFlight
-from bots.slack import identity
+from bots.slack import blocks, identity
 from core import (
     Agent,
     BackendUnavailable,
@@ -132,3 +132,13 @@ async def respond_privately(respond: Respond, message: Mapping[str, Any], *, rep
     response = await respond(**message, response_type="ephemeral", replace_original=replace)
     if response.status_code != 200:
         log.warning("Slack refused a response_url reply (HTTP %s)", response.status_code)
+
+
+def apologize_privately(respond: Respond, *, replace: bool = False) -> Apologize:
+    """An apology for :meth:`Services.handle`, through the request's ``response_url`` and seen only by
+    the person; ``replace`` puts it in place of the message a button was on."""
+
+    async def apologize(message: str) -> None:
+        await respond_privately(respond, blocks.notice(message), replace=replace)
+
+    return apologize

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks, cleanup
 from bots.slack.actions import clicked_value
-from bots.slack.services import Respond, respond_privately, services_of, slack_error_code
+from bots.slack.services import Respond, apologize_privately, respond_privately, services_of, slack_error_code
 from core import SeenMessage, saved_messages
 
 log = logging.getLogger(__name__)
@@ -60,13 +60,6 @@ async def _permalink(client: AsyncWebClient, channel: str | None, ts: str | None
     return _text(response.get("permalink"))
 
 
-def _apologize_with(respond: Respond, *, replace: bool = False) -> Callable[[str], Awaitable[None]]:
-    async def apologize(message: str) -> None:
-        await respond_privately(respond, blocks.notice(message), replace=replace)
-
-    return apologize
-
-
 async def remember_this(
     ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
@@ -87,7 +80,7 @@ async def remember_this(
         record = await saved_messages.remember_message(memory, message, source, max_chars=limit)
         await respond_privately(respond, blocks.saved_message(record))
 
-    await services.handle("Remember this", work, _apologize_with(respond))
+    await services.handle("Remember this", work, apologize_privately(respond))
 
 
 async def undo(
@@ -102,4 +95,4 @@ async def undo(
         done = await cleanup.forget(client, memory, clicked_value(body))
         await respond_privately(respond, blocks.notice(done), replace=True)
 
-    await services.handle("Undo button", work, _apologize_with(respond, replace=True))
+    await services.handle("Undo button", work, apologize_privately(respond, replace=True))

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks, personal
 from bots.slack.export import send_export, sent_message
-from bots.slack.services import Respond, respond_privately, services_of
+from bots.slack.services import Respond, apologize_privately, respond_privately, services_of
 from core import Source, commands, replies
 
 Ack = Callable[..., Awaitable[Any]]
@@ -30,13 +30,6 @@ def _argument(body: dict[str, Any]) -> str:
     return text.strip() if isinstance(text, str) else ""
 
 
-def _apologize_with(respond: Respond) -> Callable[[str], Awaitable[None]]:
-    async def apologize(message: str) -> None:
-        await respond_privately(respond, blocks.notice(message))
-
-    return apologize
-
-
 async def remember(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
     await ack()
     services = services_of(context)
@@ -46,7 +39,7 @@ async def remember(ack: Ack, body: dict[str, Any], respond: Respond, context: As
         records = await commands.remember(memory, _argument(body), _source(body))
         await respond_privately(respond, blocks.notice(replies.remembered(records)))
 
-    await services.handle("/remember", work, _apologize_with(respond), usage=replies.USAGE["remember"])
+    await services.handle("/remember", work, apologize_privately(respond), usage=replies.USAGE["remember"])
 
 
 async def recall(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
@@ -57,7 +50,7 @@ async def recall(ack: Ack, body: dict[str, Any], respond: Respond, context: Asyn
         result = await commands.recall(await services.memory_of(body), _argument(body) or None)
         await respond_privately(respond, blocks.recalled(result))
 
-    await services.handle("/recall", work, _apologize_with(respond), usage=replies.USAGE["recall"])
+    await services.handle("/recall", work, apologize_privately(respond), usage=replies.USAGE["recall"])
 
 
 async def forget(ack: Ack, body: dict[str, Any], respond: Respond, context: AsyncBoltContext) -> None:
@@ -68,7 +61,7 @@ async def forget(ack: Ack, body: dict[str, Any], respond: Respond, context: Asyn
         plan = await commands.plan_forget(await services.memory_of(body), _argument(body))
         await respond_privately(respond, blocks.forget_question(plan))
 
-    await services.handle("/forget", work, _apologize_with(respond), usage=replies.USAGE["forget"])
+    await services.handle("/forget", work, apologize_privately(respond), usage=replies.USAGE["forget"])
 
 
 async def cubby(
@@ -92,4 +85,4 @@ async def cubby(
             unknown = f"I don't know '/cubby {subcommand[:40]}'.\n"
             await respond_privately(respond, blocks.notice(unknown + blocks.help_text()))
 
-    await services.handle("/cubby", work, _apologize_with(respond))
+    await services.handle("/cubby", work, apologize_privately(respond))

@@ -31,6 +31,7 @@ from core.config import Settings
 from core.errors import InvalidInput
 from core.memory.prefs import PREFS_SCHEMA, PersonSettings, PrefsSQL
 from core.records import parse_time, utc_now
+from core.storage import switch_to_wal
 
 POST_PLATFORMS = ("slack", "discord")
 POST_KINDS = ("message", "file")
@@ -179,7 +180,7 @@ class SQLitePostStore(_SQLStore):
         os.chmod(path, 0o600)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        switch_to_wal(self._db)
         self._db.execute(
             "PRAGMA synchronous=NORMAL"
         )  # as the memory store: no committed write lost on a kill

@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from core.storage import switch_to_wal
+
 T = TypeVar("T")
 
 _SCHEMA = """
@@ -52,7 +54,7 @@ def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
     # Setting up may wait (switching to WAL, or another process recovering the WAL, takes a lock);
     # only the connection's later statements get ``busy_timeout_ms``.
     db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
+    switch_to_wal(db)
     db.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process loses no committed write
     db.execute("PRAGMA secure_delete=ON")
     db.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")

@@ -17,6 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+from core.storage import switch_to_wal
+
 KEEP_SECONDS = 86_400.0
 
 
@@ -30,7 +32,8 @@ class ForgetLog:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "secure_delete=ON", "busy_timeout=30000"):
+        switch_to_wal(self._db)
+        for pragma in ("secure_delete=ON", "busy_timeout=30000"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.execute("CREATE TABLE IF NOT EXISTS forgets (tag BLOB PRIMARY KEY, at REAL NOT NULL)")
 

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from core.storage import switch_to_wal
+
 WrappedRow = tuple[str, int, str, bytes]  # user, key id, master fingerprint, wrapped key
 
 
@@ -69,7 +71,8 @@ class SQLiteKeyTable:
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "secure_delete=ON", "busy_timeout=30000"):
+        switch_to_wal(self._db)
+        for pragma in ("synchronous=FULL", "secure_delete=ON", "busy_timeout=30000"):
             self._db.execute(f"PRAGMA {pragma}")
         with self._write() as db:
             db.execute(

@@ -46,6 +46,7 @@ from core.memory.stores.sealed_rows import (
     open_rows,
     ranked,
 )
+from core.storage import switch_to_wal
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
@@ -66,7 +67,7 @@ def connect(path: Path) -> sqlite3.Connection:
     # Only takes effect on a new database: pages of 16 KiB keep one person's rows in a page or two.
     # (It must precede WAL mode.)
     connection.execute("PRAGMA page_size=16384")
-    connection.execute("PRAGMA journal_mode=WAL")
+    switch_to_wal(connection)
     # NORMAL in WAL mode loses no committed transaction when a process is killed; FULL would also
     # survive power loss at ~3 ms per write.
     connection.execute("PRAGMA synchronous=NORMAL")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -184,6 +185,17 @@ async def test_an_unreachable_database_is_a_clear_error_that_never_shows_the_pas
     assert "hunter2" not in str(raised.value)
 
 
+def _finished(worker: subprocess.Popen[str], timeout: float = 120) -> tuple[str, str]:
+    """The worker's output; a worker still running after ``timeout`` fails the test with the stacks of
+    all its threads (it normally takes a few seconds; a hang was seen once under load)."""
+    try:
+        return worker.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.send_signal(signal.SIGABRT)
+        _, errors = worker.communicate()
+        pytest.fail(f"a Cubby process hung; its threads:\n{errors[-8000:]}")
+
+
 def test_two_cubby_processes_write_and_read_the_same_people_at_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -193,6 +205,7 @@ def test_two_cubby_processes_write_and_read_the_same_people_at_once(
         "CUBBY_BACKEND": "postgres",
         "CUBBY_DATABASE_URL": postgres_url,
         "CUBBY_MASTER_KEY": MASTER_KEY,
+        "PYTHONFAULTHANDLER": "1",  # a worker sent SIGABRT prints every thread's stack
     }
     workers = [
         subprocess.Popen(
@@ -205,7 +218,7 @@ def test_two_cubby_processes_write_and_read_the_same_people_at_once(
         )
         for name in ("a", "b")
     ]
-    outputs = [worker.communicate(timeout=120) for worker in workers]
+    outputs = [_finished(worker) for worker in workers]
     for worker, (_, errors) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, errors[-2000:]
     reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]

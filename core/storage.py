@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.config import Settings
@@ -159,3 +162,20 @@ def switch_to_wal(db: sqlite3.Connection, seconds: float = 30.0) -> None:
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.01)
+
+
+@contextmanager
+def write_transaction(
+    db: sqlite3.Connection, lock: threading.Lock | threading.RLock
+) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``db`` (an autocommit connection shared under ``lock``): it takes the
+    write lock at once, so two processes never both read and then fail to write, and rolls back on
+    any error."""
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")

@@ -10,7 +10,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import compile_filter, scoped_user
 from core.memory.stores.sealed_rows import StoredVector
 from core.memory.stores.sqlite import connect
+from core.storage import write_transaction
 
 
 class _NoKeyTable:
@@ -75,16 +76,8 @@ class PlainSQLiteStore:
         self.create_col(collection_name, embedding_model_dims, "cosine")
 
     # -- plumbing --------------------------------------------------------------------------------
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db, self._lock)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:

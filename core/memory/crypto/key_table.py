@@ -14,12 +14,11 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from core.storage import switch_to_wal
+from core.storage import switch_to_wal, write_transaction
 
 WrappedRow = tuple[str, int, str, bytes]  # user, key id, master fingerprint, wrapped key
 
@@ -82,16 +81,8 @@ class SQLiteKeyTable:
             db.execute("CREATE TABLE IF NOT EXISTS tombstones (tag BLOB PRIMARY KEY, at REAL NOT NULL)")
             db.execute("CREATE TABLE IF NOT EXISTS unflushed (name TEXT PRIMARY KEY, since REAL NOT NULL)")
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db, self._lock)
 
     def _one(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
         with self._lock:

@@ -24,8 +24,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from core.memory.stores.sealed_rows import (
     open_rows,
     ranked,
 )
-from core.storage import switch_to_wal
+from core.storage import switch_to_wal, write_transaction
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 
@@ -140,16 +140,8 @@ class SQLiteVectorStore:
         return self._keyring
 
     # -- plumbing --------------------------------------------------------------------------------
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db, self._lock)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:

@@ -22,6 +22,7 @@ import builtins
 import json
 import os
 import re
+import secrets
 import sqlite3
 import threading
 from collections.abc import Mapping
@@ -36,9 +37,11 @@ from core.memory.crypto.key_table import checkpoint_truncate
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
+from core.memory.stores.person_index import HeldIndexes, scoring_of
 from core.memory.stores.sealed_rows import (
     OneRead,
     Opened,
+    PersonRows,
     StoredVector,
     keyword_ranked,
     matching,
@@ -94,6 +97,7 @@ class SQLiteVectorStore:
         path: str,
         embedding_model_dims: int,
         keyring: Keyring | None = None,
+        held_indexes: HeldIndexes | None = None,
         **_: object,
     ) -> None:
         if not _COLLECTION_NAME.fullmatch(collection_name):
@@ -102,6 +106,9 @@ class SQLiteVectorStore:
         self.embedding_model_dims = embedding_model_dims
         self.path = Path(path)
         self._table = f'"sealed_{collection_name}"'
+        # One random version per person, replaced with every write of their rows (see person_index).
+        self._versions = f'"versions_{collection_name}"'
+        self.held_indexes = held_indexes or HeldIndexes(collection_name, embedding_model_dims)
         self._lock = threading.RLock()
         self._db = connect(self.path)
         self._keyring = keyring
@@ -130,6 +137,7 @@ class SQLiteVectorStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [row for _, row in sealed],
             )
+            self._bump_versions(db, [key.user for key, _ in sealed])
             db.execute(f'DROP TABLE "{old}"')
         self.checkpoint()
 
@@ -164,7 +172,7 @@ class SQLiteVectorStore:
         """The one user's rows under their current key, opened, and the predicate of ``filters``."""
         user = scoped_user(filters)
         predicate = compile_filter(filters)
-        held = self._one_read.held(user)
+        held = self._one_read.held(("rows", user))
         if held is not None:
             return held[0], held[1], predicate
         key = self.keyring.current(user)
@@ -175,8 +183,77 @@ class SQLiteVectorStore:
             (user, key.key_id),
         )
         opened = open_rows(key, self.collection_name, rows)
-        self._one_read.hold(user, key, opened)
+        self._one_read.hold(("rows", user), (key, opened))
         return key, opened, predicate
+
+    def _person(self, user: str) -> PersonRows | None:
+        """The one user's rows for scoring: their held index if it is current, else their rows
+        opened (and held as an index if they have many)."""
+        held = self._one_read.held(("scoring", user))
+        if held is not None:
+            return held
+        key = self.keyring.current(user)
+        if key is None:
+            self.held_indexes.drop(user)
+            return None
+        person = self._held_person(key) or self._opened_person(key)
+        self._one_read.hold(("scoring", user), person)
+        return person
+
+    def _held_person(self, key: PersonKey) -> PersonRows | None:
+        if not self.held_indexes.holds(key.user):
+            return None
+        scoring = self.held_indexes.open(key, self._version(self._db, key.user))
+        if scoring is None:
+            return None
+        return PersonRows(key, scoring, self.embedding_model_dims, None, self._rows_by_id)
+
+    def _opened_person(self, key: PersonKey) -> PersonRows:
+        with self._lock:
+            self._db.execute("BEGIN")  # the rows and their version from one snapshot
+            try:
+                rows = self._db.execute(
+                    f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ?",
+                    (key.user, key.key_id),
+                ).fetchall()
+                many = len(rows) >= self.held_indexes.min_rows
+                version = self._version(self._db, key.user) if many else None
+            finally:
+                self._db.execute("COMMIT")
+        opened = open_rows(key, self.collection_name, rows)
+        scoring = scoring_of(key, self.embedding_model_dims, opened)
+        if many:
+            self.held_indexes.keep(key, version, scoring)
+        return PersonRows(key, scoring, self.embedding_model_dims, opened, self._rows_by_id)
+
+    def _rows_by_id(self, key: PersonKey, ids: builtins.list[str]) -> builtins.list[Opened]:
+        found = []
+        for at in range(0, len(ids), 500):
+            chunk = ids[at : at + 500]
+            found += self._query(
+                f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ? "
+                f"AND id IN ({','.join('?' * len(chunk))})",
+                (key.user, key.key_id, *chunk),
+            )
+        return open_rows(key, self.collection_name, found)
+
+    def _version(self, db: sqlite3.Connection, user: str) -> int | None:
+        with self._lock:
+            row = db.execute(f"SELECT version FROM {self._versions} WHERE user_id = ?", (user,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _bump_versions(
+        self, db: sqlite3.Connection, users: builtins.list[str]
+    ) -> dict[str, tuple[int | None, int]]:
+        """Give each of ``users`` a new random version, inside the write that changes their rows.
+        Returns each one's version before and after."""
+        changed = {user: (self._version(db, user), secrets.randbits(63)) for user in dict.fromkeys(users)}
+        db.executemany(
+            f"INSERT INTO {self._versions} (user_id, version) VALUES (?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET version = excluded.version",
+            [(user, after) for user, (_, after) in changed.items()],
+        )
+        return changed
 
     def one_read(self) -> AbstractContextManager[None]:
         """A scope in which this thread opens each person's rows once (see :class:`OneRead`)."""
@@ -192,6 +269,10 @@ class SQLiteVectorStore:
             )
             self._db.execute(
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "sealed_{self.collection_name}_id" ON {self._table}(id)'
+            )
+            self._db.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._versions} (user_id TEXT PRIMARY KEY, "
+                "version INTEGER NOT NULL) WITHOUT ROWID"
             )
             # The expiry is kept in clear beside the sealed row (a time, never text), so a sweep
             # finds what is due with one range scan of this index instead of opening every row.
@@ -219,6 +300,8 @@ class SQLiteVectorStore:
     def delete_col(self) -> None:
         with self._lock:
             self._db.execute(f"DROP TABLE IF EXISTS {self._table}")
+            self._db.execute(f"DROP TABLE IF EXISTS {self._versions}")
+        self.held_indexes.clear()
 
     def col_info(self) -> dict[str, Any]:
         (count,) = self._query(f"SELECT count(*) FROM {self._table}")[0]
@@ -241,11 +324,26 @@ class SQLiteVectorStore:
         with self._write() as db:
             self._index_expiry(db, [row for _, row in sealed_rows])
             alive = {key.key_id: self.keyring.alive(key) for key, _ in sealed_rows}
+            landed = [(key, row) for key, row in sealed_rows if alive[key.key_id]]
             db.executemany(
                 f"INSERT INTO {self._table} (user_id, id, key_id, created_at, sealed, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [row for key, row in sealed_rows if alive[key.key_id]],
+                [row for _, row in landed],
             )
+            versions = self._bump_versions(db, [key.user for key, _ in landed])
+        self._extend_held(landed, versions)
+
+    def _extend_held(
+        self,
+        landed: builtins.list[tuple[PersonKey, tuple[Any, ...]]],
+        versions: Mapping[str, tuple[Any, Any]],
+    ) -> None:
+        """Add rows this process just inserted to their people's held indexes."""
+        for user, (before, after) in versions.items():
+            if self.held_indexes.holds(user):
+                key = next(key for key, _ in landed if key.user == user)
+                rows = [(row[1], row[3], row[4]) for k, row in landed if k.user == user]
+                self.held_indexes.extend(key, before, after, open_rows(key, self.collection_name, rows))
 
     def _sealed(
         self, vectors: list[Any], payloads: list[dict], ids: list[Any]
@@ -284,10 +382,14 @@ class SQLiteVectorStore:
                 f"UPDATE {self._table} SET created_at = ?, sealed = ?, expires_at = ? WHERE id = ?",
                 (created_at, sealed, _expiry(new_payload), str(vector_id)),
             )
+            self._bump_versions(db, [found[0]])
 
     def delete(self, vector_id: str) -> None:
         with self._write() as db:
-            db.execute(f"DELETE FROM {self._table} WHERE id = ?", (str(vector_id),))
+            owners = db.execute(
+                f"DELETE FROM {self._table} WHERE id = ? RETURNING user_id", (str(vector_id),)
+            ).fetchall()
+            self._bump_versions(db, [owner for (owner,) in owners])
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, vector_id: str) -> StoredVector | None:
@@ -306,10 +408,10 @@ class SQLiteVectorStore:
     def search(
         self, query: str, vectors: Any, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
-        key, rows, predicate = self._user_rows(filters)
-        if key is None:
-            return []
-        return ranked(key, rows, vectors, self.embedding_model_dims, top_k, predicate)
+        user = scoped_user(filters)
+        predicate = compile_filter(filters)
+        person = self._person(user)
+        return [] if person is None else ranked(person, vectors, int(top_k or 0), predicate)
 
     def search_batch(
         self,
@@ -331,11 +433,15 @@ class SQLiteVectorStore:
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters``."""
-        key, rows, predicate = self._user_rows(filters)
-        if key is None:
-            return []
-        narrowed = predicate if beyond_the_user(filters) else None
-        return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
+        if beyond_the_user(filters):
+            key, rows, predicate = self._user_rows(filters)
+            if key is None:
+                return []
+            dims = self.embedding_model_dims
+            person = PersonRows(key, scoring_of(key, dims, rows), dims, rows, self._rows_by_id)
+            return keyword_ranked(person, query, int(top_k or 0), predicate)
+        found = self._person(scoped_user(filters))
+        return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None
@@ -354,7 +460,9 @@ class SQLiteVectorStore:
 
     def delete_user(self, user_id: str) -> int:
         """Delete every row of ``user_id``, under any key (a forget deletes the key first)."""
+        self.held_indexes.drop(user_id)
         with self._write() as db:
+            db.execute(f"DELETE FROM {self._versions} WHERE user_id = ?", (user_id,))
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount
 
     def expired(self, now: str) -> builtins.list[tuple[str, str]]:

@@ -255,13 +255,13 @@ class HeldIndexes:
         self,
         collection: str,
         dims: int,
-        min_rows: int = MIN_ROWS,
+        min_rows: int | None = None,
         budget_bytes: int = BUDGET_BYTES,
         idle_seconds: float = IDLE_SECONDS,
     ) -> None:
         self.collection = collection
         self.dims = dims
-        self.min_rows = min_rows
+        self.min_rows = MIN_ROWS if min_rows is None else min_rows
         self.budget_bytes = budget_bytes
         self.idle_seconds = idle_seconds
         self._held: dict[str, _Held] = {}

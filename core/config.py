@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # Limits (per person)
     max_memory_chars: int = Field(2000, alias="CUBBY_MAX_MEMORY_CHARS", ge=10, le=20_000)
     max_query_chars: int = Field(500, alias="CUBBY_MAX_QUERY_CHARS", ge=10, le=5_000)
-    max_memories_per_user: int = Field(5000, alias="CUBBY_MAX_MEMORIES_PER_USER", ge=1, le=100_000)
+    max_memories_per_user: int = Field(50_000, alias="CUBBY_MAX_MEMORIES_PER_USER", ge=1, le=100_000)
     search_threshold: float = Field(0.2, alias="CUBBY_SEARCH_THRESHOLD", ge=0.0, le=1.0)
 
     # mem0

@@ -11,6 +11,7 @@ costs a light person nothing.
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +23,8 @@ from bench.perf.corpus import Pool
 from bench.perf.latency import warm_up
 from bench.perf.seed import close_store, open_store
 from bench.perf.stats import summary
-from core import Settings, UserKey, commands, open_hub, replies
+from core import ScopedMemory, Settings, UserKey, commands, open_hub, replies
+from core.memory.stores import person_index
 
 SIZES = (10, 100, 1_000, 5_000, 50_000)
 _BATCH = 5_000
@@ -74,6 +76,9 @@ def _timed(samples: list[float], started: float) -> None:
 
 async def measure(settings: Settings, pool: Pool, sizes: list[int], samples: int, seed: int) -> list[dict]:
     """One row of the growth table per size (milliseconds, p50/p99 of ``samples`` calls each)."""
+    # Room for the /remember timings of the person already at the largest size.
+    cap = max(settings.max_memories_per_user, max(sizes) + samples)
+    settings = settings.model_copy(update={"max_memories_per_user": cap})
     for size in sizes:
         seed_person(settings.data_dir, pool, size, seed)
     table = []
@@ -104,6 +109,7 @@ async def measure(settings: Settings, pool: Pool, sizes: list[int], samples: int
                     _timed(export, started)
                 if len(listed) != size or exported.count != size:
                     raise RuntimeError(f"the person with {size} memories listed {len(listed)}")
+                remember_then_recall = await _remember_then_recall(memory, queries[: max(3, samples // 3)])
                 table.append(
                     {
                         "memories": size,
@@ -111,11 +117,47 @@ async def measure(settings: Settings, pool: Pool, sizes: list[int], samples: int
                         "keyword_scoring": summary(keyword),
                         "get_all": summary(listing),
                         "export": summary(export),
+                        "remember_then_recall": summary(remember_then_recall),
                     }
                 )
         finally:
             close_store(store)
+    await _recall_opening_every_row(settings, pool, sizes, samples, table)
     return table
+
+
+async def _remember_then_recall(memory: ScopedMemory, queries: list[str]) -> list[float]:
+    """A /remember followed by a /recall, as a heavy person chatting does: the new row joins the
+    held index instead of every row being opened again."""
+    seconds = []
+    for n, query in enumerate(queries):
+        started = time.perf_counter()
+        await commands.remember(memory, f"heavy note {n}: {query}")
+        replies.recalled(await commands.recall(memory, query))
+        _timed(seconds, started)
+    return seconds
+
+
+async def _recall_opening_every_row(
+    settings: Settings, pool: Pool, sizes: list[int], samples: int, table: list[dict]
+) -> None:
+    """The same recalls with no held index - every row fetched and opened on every search, as before
+    indexes were held - in the same run, so the table can show the ratio."""
+    held_from = person_index.MIN_ROWS
+    person_index.MIN_ROWS = sys.maxsize
+    try:
+        async with open_hub(settings=settings) as hub:
+            await warm_up(hub)
+            for row in table:
+                memory = hub.scoped(UserKey.parse(person_key(row["memories"])))
+                recall: list[float] = []
+                for i in range(max(3, samples // 3)):
+                    started = time.perf_counter()
+                    replies.recalled(await commands.recall(memory, pool.queries[i % len(pool.queries)]))
+                    _timed(recall, started)
+                row["recall_opening_every_row"] = summary(recall)
+    finally:
+        person_index.MIN_ROWS = held_from
 
 
 def main() -> None:  # a quick look without the whole bench: python -m bench.perf.heavy [sizes]
@@ -139,8 +181,16 @@ def main() -> None:  # a quick look without the whole bench: python -m bench.per
         table = asyncio.run(measure(load_settings(data_dir=data_dir), pool, sizes, options.samples, 7))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+    print("memories  recall  recall-opening-every-row  remember+recall  keyword  get_all  export (p50 ms)")
     for row in table:
-        figures = ("recall_end_to_end", "keyword_scoring", "get_all", "export")
+        figures = (
+            "recall_end_to_end",
+            "recall_opening_every_row",
+            "remember_then_recall",
+            "keyword_scoring",
+            "get_all",
+            "export",
+        )
         cells = [f"{row[k]['p50_ms']:8.2f}" for k in figures]
         print(f"{row['memories']:>7,}  " + "  ".join(cells))
 

@@ -101,6 +101,16 @@ def _rewrite_sqlite(path: Path, rewriter: _Rewriter) -> int:
                 for row in rewriter.rewritten(collection, rows):
                     connection.execute(update, row)
                     count += 1
+                if connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    (f"versions_{collection}",),
+                ).fetchone():
+                    # Every person's rows changed: a search index another process holds is stale.
+                    connection.execute(f'DELETE FROM "versions_{collection}"')
+                    connection.execute(
+                        f'INSERT INTO "versions_{collection}" '
+                        f'SELECT user_id, random() FROM "{table}" GROUP BY user_id'
+                    )
             connection.execute(f"UPDATE {TABLE} SET value = ? WHERE key = ?", (rewriter.now.model_id, KEY))
         except BaseException:
             connection.execute("ROLLBACK")
@@ -130,6 +140,16 @@ def _rewrite_postgres(url: str, rewriter: _Rewriter) -> int:
             for row in rewriter.rewritten(collection, rows):
                 connection.execute(update, row)
                 count += 1
+            versions = sql.Identifier(f"versions_{collection}")
+            found = connection.execute("SELECT to_regclass(%s)", (f"versions_{collection}",)).fetchone()
+            if found is not None and found[0] is not None:
+                # Every person's rows changed: a search index another process holds is stale.
+                connection.execute(sql.SQL("DELETE FROM {}").format(versions))
+                connection.execute(
+                    sql.SQL(
+                        "INSERT INTO {} SELECT user_id, (random() * 9e18)::bigint FROM {} GROUP BY user_id"
+                    ).format(versions, name)
+                )
         connection.execute(f"UPDATE {TABLE} SET value = %s WHERE key = %s", (rewriter.now.model_id, KEY))
     return count
 

@@ -1,9 +1,9 @@
 """Keyword relevance over one person's memories: Okapi BM25, the signal mem0 blends into its search.
 
 Computed over the rows of the one user being searched, never over a shared index, so nobody's words
-shape anyone else's ranking and nothing outlives an erased row. Both the embedded store and the
-PostgreSQL store use it: :func:`bm25_scores` over the statistics sealed into each row (numpy, no
-text parsed), :func:`bm25` over payloads (the reference it must agree with).
+shape anyone else's ranking and nothing outlives an erased row. Both stores score from the statistics
+sealed into each row (:meth:`core.memory.stores.person_index.Scoring.bm25`, numpy, no text parsed);
+:func:`bm25` over payloads is the reference it must agree with.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from core.memory.words import COUNT, HASH, query_hashes, words
+from core.memory.words import COUNT, HASH, words
 
-_BM25_K1 = 1.2
-_BM25_B = 0.75
+BM25_K1 = 1.2
+BM25_B = 0.75
 _HEADER_BYTES = 8
 
 
@@ -43,8 +43,8 @@ def bm25(query: str, documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[
                 score += (
                     idf
                     * tf
-                    * (_BM25_K1 + 1)
-                    / (tf + _BM25_K1 * (1 - _BM25_B + _BM25_B * length / average_length))
+                    * (BM25_K1 + 1)
+                    / (tf + BM25_K1 * (1 - BM25_B + BM25_B * length / average_length))
                 )
         if score > 0:
             scored.append((id_, score, payload))
@@ -52,7 +52,7 @@ def bm25(query: str, documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[
     return scored
 
 
-def _entries(texts: list[bytes], at: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def entries(texts: list[bytes], at: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Word counts per row, and for every (row, distinct word) entry: its row, hash and count. Each
     of ``texts`` holds its statistics block at offset ``at`` (anything may follow it)."""
     rows = len(texts)
@@ -68,22 +68,3 @@ def _entries(texts: list[bytes], at: int) -> tuple[np.ndarray, np.ndarray, np.nd
     hashes = tail[at_hash[:, None] + np.arange(HASH.itemsize)].view(HASH).reshape(-1)
     counts = tail[at_count[:, None] + np.arange(COUNT.itemsize)].view(COUNT).reshape(-1)
     return lengths, row, hashes, counts
-
-
-def bm25_scores(query: str, texts: list[bytes], at: int = 0) -> np.ndarray:
-    """Okapi BM25 of ``query`` for each row, from the statistics block
-    (:func:`core.memory.words.term_block`) at offset ``at`` of each of ``texts``: the same figures
-    :func:`bm25` computes from the memories' text."""
-    scores = np.zeros(len(texts), dtype=np.float64)
-    terms = query_hashes(query)
-    if not terms.size or not texts:
-        return scores
-    lengths, row, hashes, counts = _entries(texts, at)
-    hit = np.isin(hashes, terms)
-    term, row, tf = np.searchsorted(terms, hashes[hit]), row[hit], counts[hit].astype(np.float64)
-    frequency = np.bincount(term, minlength=terms.size)
-    idf = np.log(1 + (len(texts) - frequency + 0.5) / (frequency + 0.5))
-    average_length = float(lengths.sum()) / len(texts) or 1.0
-    norm = _BM25_K1 * (1 - _BM25_B + _BM25_B * lengths[row] / average_length)
-    contribution = idf[term] * tf * (_BM25_K1 + 1) / (tf + norm)
-    return np.bincount(row, weights=contribution, minlength=len(texts))

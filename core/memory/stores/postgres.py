@@ -22,7 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -32,15 +32,16 @@ from psycopg_pool import ConnectionPool
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
-from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, KEYS, check_reachable
+from core.memory.stores.person_index import HeldIndexes, scoring_of
+from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, check_reachable
+from core.memory.stores.postgres_reads import PostgresPersonReads
 from core.memory.stores.sealed_rows import (
     OneRead,
-    Opened,
+    PersonRows,
     StoredVector,
     keyword_ranked,
     matching,
     oldest_first,
-    open_rows,
     ranked,
 )
 
@@ -63,7 +64,7 @@ def _uuid(value: object) -> str | None:
         return None
 
 
-class PostgresVectorStore:
+class PostgresVectorStore(PostgresPersonReads):
     """mem0's ``VectorStoreBase`` contract over sealed rows; the backend sets the keyring."""
 
     def __init__(
@@ -72,6 +73,7 @@ class PostgresVectorStore:
         connection_string: str,
         embedding_model_dims: int,
         keyring: Keyring | None = None,
+        held_indexes: HeldIndexes | None = None,
         **_: object,
     ) -> None:
         if not _COLLECTION_NAME.fullmatch(collection_name):
@@ -89,6 +91,9 @@ class PostgresVectorStore:
             open=True,
         )
         self._table = sql.Identifier(f"sealed_{collection_name}")
+        # One random version per person, replaced with every write of their rows (see person_index).
+        self._versions = sql.Identifier(f"versions_{collection_name}")
+        self.held_indexes = held_indexes or HeldIndexes(collection_name, embedding_model_dims)
         self._keyring = keyring
         self._one_read = OneRead()
         self._deleted_since_vacuum = False
@@ -126,6 +131,7 @@ class PostgresVectorStore:
                 ).format(self._table),
                 [row for _, row in rows],
             )
+            self._bump_versions(cur, [key.user for key, _ in rows])
             cur.execute(sql.SQL("DROP TABLE {}").format(old))
 
     @property
@@ -142,7 +148,7 @@ class PostgresVectorStore:
 
     def _rows(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._cursor() as cur:
-            cur.execute(sql.SQL(statement).format(t=self._table), params)
+            cur.execute(sql.SQL(statement).format(t=self._table, v=self._versions), params)
             return cur.fetchall()
 
     # -- schema ----------------------------------------------------------------------------------
@@ -157,6 +163,11 @@ class PostgresVectorStore:
                 ).format(self._table)
             )
             cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (user_id)").format(index, self._table))
+            cur.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (user_id text PRIMARY KEY, version bigint NOT NULL)"
+                ).format(self._versions)
+            )
             # The expiry in clear beside the sealed row (a time, never text): a sweep is an index scan.
             cur.execute(
                 sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS expires_at text").format(self._table)
@@ -175,6 +186,8 @@ class PostgresVectorStore:
     def delete_col(self) -> None:
         with self._cursor() as cur:
             cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._table))
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._versions))
+        self.held_indexes.clear()
 
     def col_info(self) -> dict[str, Any]:
         [(count,)] = self._rows("SELECT count(*) FROM {t}", ())
@@ -197,31 +210,6 @@ class PostgresVectorStore:
             raise ValueError("every stored row belongs to exactly one user_id")
         return owner
 
-    def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
-        user = scoped_user(filters)
-        predicate = compile_filter(filters)
-        held = self._one_read.held(user)
-        if held is not None:
-            return held[0], held[1], predicate
-        # One round trip: the person's wrapped key and their rows under it.
-        found = self._rows(
-            f"SELECT k.key_id, k.master, k.wrapped, t.id, t.created_at, t.sealed FROM {KEYS} k "
-            "LEFT JOIN {t} t ON t.user_id = k.user_id AND t.key_id = k.key_id WHERE k.user_id = %s",
-            (user,),
-        )
-        if not found:
-            return None, [], predicate
-        key_id, master, wrapped = found[0][:3]
-        key = self.keyring.unwrap((user, int(key_id), master, bytes(wrapped)))
-        rows = [(id_, at, sealed) for *_, id_, at, sealed in found if id_ is not None]
-        opened = open_rows(key, self.collection_name, rows)
-        self._one_read.hold(user, key, opened)
-        return key, opened, predicate
-
-    def one_read(self) -> AbstractContextManager[None]:
-        """A scope in which this thread opens each person's rows once (see :class:`OneRead`)."""
-        return self._one_read.scope()
-
     # -- writes ----------------------------------------------------------------------------------
     def insert(
         self, vectors: list[Any], payloads: list[dict] | None = None, ids: list[str] | None = None
@@ -237,13 +225,16 @@ class PostgresVectorStore:
                 if key.key_id not in alive:
                     cur.execute(KEY_ROW_LOCK, (key.user, key.key_id))
                     alive[key.key_id] = cur.fetchone() is not None
+            landed = [(key, row) for key, row in rows if alive[key.key_id]]
             cur.executemany(
                 sql.SQL(
                     "INSERT INTO {} (id, user_id, key_id, created_at, sealed, expires_at)"
                     " VALUES (%s, %s, %s, %s, %s, %s)"
                 ).format(self._table),
-                [row for key, row in rows if alive[key.key_id]],
+                [row for _, row in landed],
             )
+            versions = self._bump_versions(cur, [key.user for key, _ in landed])
+        self._extend_held(landed, versions)
 
     def _sealed(
         self, vectors: list[Any], payloads: list[dict], ids: list[Any]
@@ -285,13 +276,17 @@ class PostgresVectorStore:
                 ),
                 (created_at, sealed, _expiry(doc), row_id),
             )
+            self._bump_versions(cur, [found[0]])
         self._deleted_since_vacuum = True  # the old version is a dead row until vacuumed
 
     def delete(self, vector_id: str) -> None:
         row_id = _uuid(vector_id)
         if row_id is not None:
             with self._cursor() as cur:
-                cur.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(self._table), (row_id,))
+                cur.execute(
+                    sql.SQL("DELETE FROM {} WHERE id = %s RETURNING user_id").format(self._table), (row_id,)
+                )
+                self._bump_versions(cur, [owner for (owner,) in cur.fetchall()])
         self._deleted_since_vacuum = True
 
     # -- reads -----------------------------------------------------------------------------------
@@ -312,10 +307,10 @@ class PostgresVectorStore:
     def search(
         self, query: str, vectors: Any, top_k: int | None = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
-        key, rows, predicate = self._user_rows(filters)
-        if key is None:
-            return []
-        return ranked(key, rows, vectors, self.embedding_model_dims, int(top_k or 0), predicate)
+        user = scoped_user(filters)
+        predicate = compile_filter(filters)
+        person = self._person(user)
+        return [] if person is None else ranked(person, vectors, int(top_k or 0), predicate)
 
     def search_batch(
         self, queries: list[str], vectors_list: list[Any], top_k: int = 1, filters: Mapping | None = None
@@ -330,11 +325,15 @@ class PostgresVectorStore:
         self, query: str, top_k: int = 5, filters: Mapping | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters`` (no shared full-text index)."""
-        key, rows, predicate = self._user_rows(filters)
-        if key is None:
-            return []
-        narrowed = predicate if beyond_the_user(filters) else None
-        return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
+        if beyond_the_user(filters):
+            key, rows, predicate = self._user_rows(filters)
+            if key is None:
+                return []
+            dims = self.embedding_model_dims
+            person = PersonRows(key, scoring_of(key, dims, rows), dims, rows, self._rows_by_id)
+            return keyword_ranked(person, query, int(top_k or 0), predicate)
+        found = self._person(scoped_user(filters))
+        return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
     def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
         return [oldest_first(self._matching(filters), top_k)]
@@ -351,11 +350,11 @@ class PostgresVectorStore:
 
     def delete_user(self, user_id: str) -> int:
         """Delete every row of ``user_id``, under any key (a forget deletes the key first)."""
+        owner = self._owner({"user_id": user_id})
+        self.held_indexes.drop(owner)
         with self._cursor() as cur:
-            cur.execute(
-                sql.SQL("DELETE FROM {} WHERE user_id = %s").format(self._table),
-                (self._owner({"user_id": user_id}),),
-            )
+            cur.execute(sql.SQL("DELETE FROM {} WHERE user_id = %s").format(self._versions), (owner,))
+            cur.execute(sql.SQL("DELETE FROM {} WHERE user_id = %s").format(self._table), (owner,))
             removed = cur.rowcount
         self._deleted_since_vacuum = self._deleted_since_vacuum or removed > 0
         return removed
@@ -382,7 +381,8 @@ class PostgresVectorStore:
             with self.connection_pool.connection() as conn:
                 conn.autocommit = True  # VACUUM cannot run inside a transaction
                 try:
-                    conn.execute(sql.SQL("VACUUM (INDEX_CLEANUP ON) {}").format(self._table))
+                    for table in (self._table, self._versions):
+                        conn.execute(sql.SQL("VACUUM (INDEX_CLEANUP ON) {}").format(table))
                 finally:
                     conn.autocommit = False
         except Exception as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import has_terms, open_rows_of, payload_of, searchable_text, vector_of
-from core.memory.stores.bm25 import bm25_scores
-from core.memory.words import term_block
+from core.memory.crypto.sealed import open_rows_of, payload_of
+from core.memory.stores.person_index import Scoring, best_first, scoring_of
 
 Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -31,13 +30,13 @@ class StoredVector:
 
 
 class OneRead:
-    """A person's opened rows, held for the length of one read that needs them several times.
+    """What a read opened of a person, held for the length of one read that needs it several times.
 
     One search through mem0 reads the same person's rows twice - vector similarity, then keyword
-    scoring - and opening every row is most of a heavy person's search. Inside :meth:`scope` (entered
-    by the backend around one mem0 call, in its thread) the rows are opened once and reused; at the
-    scope's end they are dropped. Nothing outlives the call, so no state is shared between calls,
-    threads or people, and a forget never has a cached copy to chase."""
+    scoring - and opening them is most of a heavy person's search. Inside :meth:`scope` (entered
+    by the backend around one mem0 call, in its thread) each thing is opened once and reused; at
+    the scope's end it is dropped. Nothing outlives the call, so no state is shared between calls,
+    threads or people, and a forget never has an opened copy to chase."""
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -50,14 +49,15 @@ class OneRead:
         finally:
             self._local.held = None
 
-    def held(self, user: str) -> tuple[PersonKey | None, list[Opened]] | None:
+    def held(self, name: tuple[str, str]) -> Any:
+        """What was held under ``name`` (a kind and a user) in this scope, or None."""
         held = getattr(self._local, "held", None)
-        return None if held is None else held.get(user)
+        return None if held is None else held.get(name)
 
-    def hold(self, user: str, key: PersonKey | None, rows: list[Opened]) -> None:
+    def hold(self, name: tuple[str, str], value: Any) -> None:
         held = getattr(self._local, "held", None)
         if held is not None:
-            held[user] = (key, rows)
+            held[name] = value
 
 
 def open_rows(key: PersonKey, collection: str, rows: list[tuple[Any, str | None, bytes]]) -> list[Opened]:
@@ -68,27 +68,53 @@ def payload(key: PersonKey, dims: int, row: Opened) -> dict[str, Any]:
     return payload_of(row[2], dims, key.user, row[1])
 
 
-def ranked(
-    key: PersonKey, rows: list[Opened], query: Any, dims: int, top_k: int, predicate: Predicate
-) -> list[StoredVector]:
-    """The ``top_k`` rows closest to ``query`` by cosine that pass ``predicate``, best first."""
+@dataclass(slots=True)
+class PersonRows:
+    """One person's rows for one read: their scoring arrays, and their payloads - from the rows
+    opened for this read, or fetched by id (``fetch``) when the scoring came from a held index."""
+
+    key: PersonKey
+    scoring: Scoring
+    dims: int
+    opened: list[Opened] | None
+    fetch: Callable[[PersonKey, list[str]], list[Opened]]
+
+    def payloads(self, indices: Sequence[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(index, payload)`` of those of the rows at ``indices`` that exist, in that order (a row
+        deleted since the scoring was built is left out)."""
+        if self.opened is not None:
+            for i in indices:
+                yield i, payload(self.key, self.dims, self.opened[i])
+            return
+        found = {row[0]: row for row in self.fetch(self.key, [self.scoring.ids[i] for i in indices])}
+        for i in indices:
+            row = found.get(self.scoring.ids[i])
+            if row is not None:
+                yield i, payload(self.key, self.dims, row)
+
+
+def ranked(person: PersonRows, query: Any, top_k: int, predicate: Predicate) -> list[StoredVector]:
+    """The ``top_k`` rows closest to ``query`` by cosine that pass ``predicate``, best first.
+    Payloads are read best-first and only until ``top_k`` rows pass every filter."""
+    dims = person.dims
     probe = np.asarray(query, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(probe))
     if probe.shape[0] != dims or not math.isfinite(norm) or norm == 0.0:
         raise ValueError(f"query vectors must have {dims} finite, non-zero components")
-    if not rows or top_k <= 0:
+    if not len(person.scoring) or top_k <= 0:
         return []
-    matrix = np.frombuffer(b"".join(vector_of(row[2], dims) for row in rows), dtype=np.int8)
-    matrix = matrix.reshape(len(rows), dims).astype(np.float32)
-    scores = (matrix @ (probe / norm)) / np.linalg.norm(matrix, axis=1)
+    unit_probe = probe / norm
     hits: list[StoredVector] = []
-    # Payloads are parsed best-first and only until top_k rows pass every filter.
-    for index in np.argsort(-scores, kind="stable"):
-        doc = payload(key, dims, rows[index])
-        if predicate(doc):
-            hits.append(StoredVector(rows[index][0], float(scores[index]), doc))
-            if len(hits) == top_k:
-                break
+    looked, count = 0, top_k
+    while looked < len(person.scoring):
+        order, scores = person.scoring.nearest(unit_probe, looked + count)
+        score_of = dict(zip(order[looked:].tolist(), scores[looked:].tolist(), strict=True))
+        for index, doc in person.payloads(list(score_of)):
+            if predicate(doc):
+                hits.append(StoredVector(person.scoring.ids[index], score_of[index], doc))
+                if len(hits) == top_k:
+                    return hits
+        looked, count = len(order), count * 4
     return hits
 
 
@@ -104,33 +130,22 @@ def oldest_first(found: list[tuple[str, dict]], top_k: int | None) -> list[Store
 
 
 def keyword_ranked(
-    key: PersonKey, rows: list[Opened], dims: int, query: str, top_k: int, predicate: Predicate | None
+    person: PersonRows, query: str, top_k: int, predicate: Predicate | None
 ) -> list[StoredVector]:
     """The ``top_k`` rows best by BM25 for ``query``, best first, zero scores left out. Scored from
     the statistics sealed in each row; payloads are parsed only for the hits, or for every row when
-    ``predicate`` (a filter beyond the owner, None if there is none) must decide which rows count."""
-    if top_k <= 0 or not rows:
+    ``predicate`` (a filter beyond the owner, None if there is none) must decide which rows count -
+    which needs the rows opened for this read (``person.opened``)."""
+    if top_k <= 0 or not len(person.scoring):
         return []
-    docs: list[dict[str, Any] | None] = [None] * len(rows)
     if predicate is not None:
-        parsed = [payload(key, dims, row) for row in rows]
-        kept = [i for i, doc in enumerate(parsed) if predicate(doc)]
-        rows, docs = [rows[i] for i in kept], [parsed[i] for i in kept]
-    texts = [_with_terms(key, dims, row, doc) for row, doc in zip(rows, docs, strict=True)]
-    scores = bm25_scores(query, texts, 1 + dims)
-    best = [int(i) for i in np.argsort(-scores, kind="stable")[:top_k] if scores[i] > 0]
-    hits = []
-    for i in best:
-        doc = docs[i]
-        found = payload(key, dims, rows[i]) if doc is None else doc
-        hits.append(StoredVector(rows[i][0], float(scores[i]), found))
-    return hits
-
-
-def _with_terms(key: PersonKey, dims: int, row: Opened, doc: dict[str, Any] | None) -> bytes:
-    """The row's plaintext, which holds its statistics right after the vector; for a row sealed
-    before rows carried statistics, the same layout computed from its text."""
-    if has_terms(row[2]):
-        return row[2]
-    text = searchable_text(doc if doc is not None else payload(key, dims, row))
-    return row[2][: 1 + dims] + term_block(text)
+        if person.opened is None:
+            raise ValueError("a keyword search narrowed by a filter needs the rows opened")
+        parsed = [payload(person.key, person.dims, row) for row in person.opened]
+        kept = [row for row, doc in zip(person.opened, parsed, strict=True) if predicate(doc)]
+        person = PersonRows(
+            person.key, scoring_of(person.key, person.dims, kept), person.dims, kept, person.fetch
+        )
+    scores = person.scoring.bm25(query)
+    best = [int(i) for i in best_first(scores, top_k) if scores[i] > 0]
+    return [StoredVector(person.scoring.ids[i], float(scores[i]), doc) for i, doc in person.payloads(best)]

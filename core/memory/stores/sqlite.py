@@ -36,16 +36,18 @@ from core.memory.crypto.key_table import checkpoint_truncate
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
+from core.memory.stores.person_index import HeldIndexes, scoring_of
 from core.memory.stores.sealed_rows import (
     OneRead,
     Opened,
+    PersonRows,
     StoredVector,
     keyword_ranked,
     matching,
     oldest_first,
-    open_rows,
     ranked,
 )
+from core.memory.stores.sqlite_reads import SQLitePersonReads
 from core.storage import switch_to_wal, write_transaction
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
@@ -82,7 +84,7 @@ def _expiry(payload: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-class SQLiteVectorStore:
+class SQLiteVectorStore(SQLitePersonReads):
     """mem0's ``VectorStoreBase`` contract (duck-typed, so this module needs no mem0 import).
 
     mem0 builds the store; the backend then hands it the keyring (:meth:`use_keyring`) before any
@@ -94,6 +96,7 @@ class SQLiteVectorStore:
         path: str,
         embedding_model_dims: int,
         keyring: Keyring | None = None,
+        held_indexes: HeldIndexes | None = None,
         **_: object,
     ) -> None:
         if not _COLLECTION_NAME.fullmatch(collection_name):
@@ -102,6 +105,9 @@ class SQLiteVectorStore:
         self.embedding_model_dims = embedding_model_dims
         self.path = Path(path)
         self._table = f'"sealed_{collection_name}"'
+        # One random version per person, replaced with every write of their rows (see person_index).
+        self._versions = f'"versions_{collection_name}"'
+        self.held_indexes = held_indexes or HeldIndexes(collection_name, embedding_model_dims)
         self._lock = threading.RLock()
         self._db = connect(self.path)
         self._keyring = keyring
@@ -130,6 +136,7 @@ class SQLiteVectorStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [row for _, row in sealed],
             )
+            self._bump_versions(db, [key.user for key, _ in sealed])
             db.execute(f'DROP TABLE "{old}"')
         self.checkpoint()
 
@@ -160,28 +167,6 @@ class SQLiteVectorStore:
     def _payload(self, key: PersonKey, opened: Opened) -> dict[str, Any]:
         return payload_of(opened[2], self.embedding_model_dims, key.user, opened[1])
 
-    def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
-        """The one user's rows under their current key, opened, and the predicate of ``filters``."""
-        user = scoped_user(filters)
-        predicate = compile_filter(filters)
-        held = self._one_read.held(user)
-        if held is not None:
-            return held[0], held[1], predicate
-        key = self.keyring.current(user)
-        if key is None:
-            return None, [], predicate
-        rows = self._query(
-            f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ?",
-            (user, key.key_id),
-        )
-        opened = open_rows(key, self.collection_name, rows)
-        self._one_read.hold(user, key, opened)
-        return key, opened, predicate
-
-    def one_read(self) -> AbstractContextManager[None]:
-        """A scope in which this thread opens each person's rows once (see :class:`OneRead`)."""
-        return self._one_read.scope()
-
     # -- collections -----------------------------------------------------------------------------
     def create_col(self, name: str, vector_size: int, distance: str = "cosine") -> None:
         with self._lock:
@@ -192,6 +177,10 @@ class SQLiteVectorStore:
             )
             self._db.execute(
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "sealed_{self.collection_name}_id" ON {self._table}(id)'
+            )
+            self._db.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._versions} (user_id TEXT PRIMARY KEY, "
+                "version INTEGER NOT NULL) WITHOUT ROWID"
             )
             # The expiry is kept in clear beside the sealed row (a time, never text), so a sweep
             # finds what is due with one range scan of this index instead of opening every row.
@@ -219,6 +208,8 @@ class SQLiteVectorStore:
     def delete_col(self) -> None:
         with self._lock:
             self._db.execute(f"DROP TABLE IF EXISTS {self._table}")
+            self._db.execute(f"DROP TABLE IF EXISTS {self._versions}")
+        self.held_indexes.clear()
 
     def col_info(self) -> dict[str, Any]:
         (count,) = self._query(f"SELECT count(*) FROM {self._table}")[0]
@@ -241,11 +232,14 @@ class SQLiteVectorStore:
         with self._write() as db:
             self._index_expiry(db, [row for _, row in sealed_rows])
             alive = {key.key_id: self.keyring.alive(key) for key, _ in sealed_rows}
+            landed = [(key, row) for key, row in sealed_rows if alive[key.key_id]]
             db.executemany(
                 f"INSERT INTO {self._table} (user_id, id, key_id, created_at, sealed, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [row for key, row in sealed_rows if alive[key.key_id]],
+                [row for _, row in landed],
             )
+            versions = self._bump_versions(db, [key.user for key, _ in landed])
+        self._extend_held(landed, versions)
 
     def _sealed(
         self, vectors: list[Any], payloads: list[dict], ids: list[Any]
@@ -284,10 +278,14 @@ class SQLiteVectorStore:
                 f"UPDATE {self._table} SET created_at = ?, sealed = ?, expires_at = ? WHERE id = ?",
                 (created_at, sealed, _expiry(new_payload), str(vector_id)),
             )
+            self._bump_versions(db, [found[0]])
 
     def delete(self, vector_id: str) -> None:
         with self._write() as db:
-            db.execute(f"DELETE FROM {self._table} WHERE id = ?", (str(vector_id),))
+            owners = db.execute(
+                f"DELETE FROM {self._table} WHERE id = ? RETURNING user_id", (str(vector_id),)
+            ).fetchall()
+            self._bump_versions(db, [owner for (owner,) in owners])
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, vector_id: str) -> StoredVector | None:
@@ -306,10 +304,10 @@ class SQLiteVectorStore:
     def search(
         self, query: str, vectors: Any, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
-        key, rows, predicate = self._user_rows(filters)
-        if key is None:
-            return []
-        return ranked(key, rows, vectors, self.embedding_model_dims, top_k, predicate)
+        user = scoped_user(filters)
+        predicate = compile_filter(filters)
+        person = self._person(user)
+        return [] if person is None else ranked(person, vectors, int(top_k or 0), predicate)
 
     def search_batch(
         self,
@@ -331,11 +329,15 @@ class SQLiteVectorStore:
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
         """Okapi BM25 over the one user's rows that pass ``filters``."""
-        key, rows, predicate = self._user_rows(filters)
-        if key is None:
-            return []
-        narrowed = predicate if beyond_the_user(filters) else None
-        return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
+        if beyond_the_user(filters):
+            key, rows, predicate = self._user_rows(filters)
+            if key is None:
+                return []
+            dims = self.embedding_model_dims
+            person = PersonRows(key, scoring_of(key, dims, rows), dims, rows, self._rows_by_id)
+            return keyword_ranked(person, query, int(top_k or 0), predicate)
+        found = self._person(scoped_user(filters))
+        return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None
@@ -354,7 +356,9 @@ class SQLiteVectorStore:
 
     def delete_user(self, user_id: str) -> int:
         """Delete every row of ``user_id``, under any key (a forget deletes the key first)."""
+        self.held_indexes.drop(user_id)
         with self._write() as db:
+            db.execute(f"DELETE FROM {self._versions} WHERE user_id = ?", (user_id,))
             return db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,)).rowcount
 
     def expired(self, now: str) -> builtins.list[tuple[str, str]]:

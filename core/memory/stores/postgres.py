@@ -38,7 +38,6 @@ from core.memory.stores.sealed_rows import (
     Opened,
     StoredVector,
     keyword_ranked,
-    matching,
     oldest_first,
     open_rows,
     ranked,
@@ -322,10 +321,6 @@ class PostgresVectorStore:
     ) -> list[list[StoredVector]]:
         return [self.search(q, v, top_k, filters) for q, v in zip(queries, vectors_list, strict=True)]
 
-    def _matching(self, filters: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
-        key, rows, predicate = self._user_rows(filters)
-        return [] if key is None else matching(key, rows, self.embedding_model_dims, predicate)
-
     def keyword_search(
         self, query: str, top_k: int = 5, filters: Mapping | None = None
     ) -> list[StoredVector]:
@@ -336,8 +331,15 @@ class PostgresVectorStore:
         narrowed = predicate if beyond_the_user(filters) else None
         return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
 
-    def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
-        return [oldest_first(self._matching(filters), top_k)]
+    def list(
+        self, filters: Mapping[str, Any] | None = None, top_k: int | None = 100
+    ) -> list[list[StoredVector]]:
+        """One user's rows that pass ``filters``, oldest first."""
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
+            return [[]]
+        narrowed = predicate if beyond_the_user(filters) else None
+        return [oldest_first(key, rows, self.embedding_model_dims, narrowed, top_k)]
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:

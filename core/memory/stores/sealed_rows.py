@@ -8,12 +8,20 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import has_terms, open_rows_of, payload_of, searchable_text, vector_of
+from core.memory.crypto.sealed import (
+    has_terms,
+    open_rows_of,
+    payload_of,
+    payloads_of,
+    searchable_text,
+    vector_of,
+)
 from core.memory.stores.bm25 import bm25_scores
 from core.memory.words import term_block
 
@@ -92,15 +100,35 @@ def ranked(
     return hits
 
 
-def matching(key: PersonKey, rows: list[Opened], dims: int, predicate: Predicate) -> list[tuple[str, dict]]:
-    docs = ((row[0], payload(key, dims, row)) for row in rows)
-    return [(id_, doc) for id_, doc in docs if predicate(doc)]
+def matching(
+    key: PersonKey, rows: list[Opened], dims: int, predicate: Predicate | None
+) -> list[tuple[str, dict]]:
+    """The ids and payloads of the rows that pass ``predicate``, in the rows' order. None is a filter
+    that names only the owner, whose rows these all are: nothing to test."""
+    found = list(zip([row[0] for row in rows], payloads_of(rows, dims, key.user), strict=True))
+    return found if predicate is None else [(id_, doc) for id_, doc in found if predicate(doc)]
 
 
-def oldest_first(found: list[tuple[str, dict]], top_k: int | None) -> list[StoredVector]:
-    listed = [StoredVector(id_, None, doc) for id_, doc in found]
-    listed.sort(key=lambda row: (str(row.payload.get("created_at", "")), row.id))
-    return listed[: len(listed) if top_k is None else max(int(top_k), 0)]
+def oldest_first(
+    key: PersonKey, rows: list[Opened], dims: int, predicate: Predicate | None, top_k: int | None
+) -> list[StoredVector]:
+    """The first ``top_k`` (None: all) rows that pass ``predicate``, ordered by ``created_at`` as text,
+    then id. The rows are put in order by their clear ``created_at`` before anything is decoded, so
+    without a predicate only the rows returned are decoded. A row without a clear ``created_at``
+    (none, or one that is not text and so stayed inside the ciphertext) sorts by the text of what its
+    payload holds there, or as empty text; those rows are rare, and with one among them the decoded
+    payloads are sorted instead."""
+    limit = len(rows) if top_k is None else max(int(top_k), 0)
+    if all(type(row[1]) is str for row in rows):
+        ordered = sorted(rows, key=_created_then_id)
+        found = matching(key, ordered if predicate is not None else ordered[:limit], dims, predicate)
+    else:
+        found = matching(key, rows, dims, predicate)
+        found.sort(key=lambda pair: (str(pair[1].get("created_at", "")), pair[0]))
+    return [StoredVector(id_, None, doc) for id_, doc in found[:limit]]
+
+
+_created_then_id = itemgetter(1, 0)
 
 
 def keyword_ranked(

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,6 +32,9 @@ class CubbyStore(Protocol):
 
     def get(self, vector_id: str) -> Any: ...
     def list(self, filters: Mapping[str, Any] | None = None, top_k: int | None = None) -> Any: ...
+    def listed(
+        self, user_id: str, build: Callable[[str, dict[str, Any]], MemoryRecord | None]
+    ) -> builtins.list[MemoryRecord]: ...
     def count(self, user_id: str) -> int: ...
     def delete_user(self, user_id: str) -> int: ...
     def users_with_prefix(self, prefix: str) -> builtins.list[str]: ...  # `list` is the method
@@ -144,14 +147,13 @@ class Mem0Backend:
         # (core.memory.mem0_setup: mem0's files inside the data dir, telemetry off); it has by now.
         from mem0.memory.main import _payload_is_expired as expired
 
-        [rows] = self.store.list(filters={"user_id": user}, top_k=None)
-        records = []
-        for row in rows:
-            if row.payload.get("user_id") != user:
+        def kept(memory_id: str, payload: dict[str, Any]) -> MemoryRecord | None:
+            if payload.get("user_id") != user:
                 log.error("dropped a result that did not belong to the requesting user")
-            elif not expired(row.payload):
-                records.append(record_from_payload(str(row.id), row.payload))
-        return records
+                return None
+            return None if expired(payload) else record_from_payload(memory_id, payload)
+
+        return self.store.listed(user, kept)
 
     def count(self, user: str) -> int:
         return self.store.count(user)

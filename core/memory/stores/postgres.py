@@ -21,7 +21,7 @@ import builtins
 import logging
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -34,10 +34,12 @@ from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, 
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, KEYS, check_reachable
 from core.memory.stores.sealed_rows import (
+    Built,
     OneRead,
     Opened,
     StoredVector,
     keyword_ranked,
+    oldest_built,
     oldest_first,
     open_rows,
     ranked,
@@ -331,15 +333,19 @@ class PostgresVectorStore:
         narrowed = predicate if beyond_the_user(filters) else None
         return keyword_ranked(key, rows, self.embedding_model_dims, query, int(top_k or 0), narrowed)
 
-    def list(
-        self, filters: Mapping[str, Any] | None = None, top_k: int | None = 100
-    ) -> list[list[StoredVector]]:
-        """One user's rows that pass ``filters``, oldest first."""
+    def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
         key, rows, predicate = self._user_rows(filters)
         if key is None:
             return [[]]
         narrowed = predicate if beyond_the_user(filters) else None
         return [oldest_first(key, rows, self.embedding_model_dims, narrowed, top_k)]
+
+    def listed(
+        self, user_id: str, build: Callable[[str, dict[str, Any]], Built | None]
+    ) -> builtins.list[Built]:
+        """Every row of ``user_id``, oldest first, as ``build`` makes it (see ``oldest_built``)."""
+        key, rows, _ = self._user_rows({"user_id": user_id})
+        return [] if key is None else oldest_built(key, rows, self.embedding_model_dims, build)
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:

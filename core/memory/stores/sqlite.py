@@ -24,7 +24,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,12 @@ from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.sealed_rows import (
+    Built,
     OneRead,
     Opened,
     StoredVector,
     keyword_ranked,
+    oldest_built,
     oldest_first,
     open_rows,
     ranked,
@@ -341,6 +343,13 @@ class SQLiteVectorStore:
             return [[]]
         narrowed = predicate if beyond_the_user(filters) else None
         return [oldest_first(key, rows, self.embedding_model_dims, narrowed, top_k)]
+
+    def listed(
+        self, user_id: str, build: Callable[[str, dict[str, Any]], Built | None]
+    ) -> builtins.list[Built]:
+        """Every row of ``user_id``, oldest first, as ``build`` makes it (see ``oldest_built``)."""
+        key, rows, _ = self._user_rows({"user_id": user_id})
+        return [] if key is None else oldest_built(key, rows, self.embedding_model_dims, build)
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:

@@ -145,3 +145,44 @@ async def test_the_store_lists_oldest_first_with_filters_and_a_limit(hub: Hub) -
         "hash": "h2",
         "source": {"platform": "cli", "at": "2026-01-01T00:00:00Z"},
     }
+
+
+async def test_a_heavy_listing_keeps_its_order_across_decoding_blocks(hub: Hub) -> None:
+    # More rows than one json.loads decodes together, created out of order, with ties and one row
+    # whose created_at is not text (which sends the listing down its slower path in the second half).
+    rows = [
+        _row(1000 + n, f"memory {n}", created_at=f"2026-01-{1 + (n * 7919) % 28:02d}T00:00:00+00:00")
+        for n in range(700)
+    ]
+    _write(hub, rows)
+    expected = sorted((payload["created_at"], id_) for id_, payload in rows)
+    assert [r.id for r in await hub.scoped(ALICE).get_all()] == [id_ for _, id_ in expected]
+    [first_ten] = _store(hub).list(filters={"user_id": str(ALICE)}, top_k=10)
+    assert [row.id for row in first_ten] == [id_ for _, id_ in expected[:10]]
+
+    _write(hub, [_row(5000, "created_at is a number", created_at=20251231)])
+    listed = [r.id for r in await hub.scoped(ALICE).get_all()]
+    assert listed == [_id(5000)] + [id_ for _, id_ in expected]  # "20251231" sorts before "2026-"
+
+
+async def test_rows_under_a_destroyed_key_are_never_listed(hub: Hub) -> None:
+    _write(hub, ROWS[:3])
+    store = _store(hub)
+    store.keyring.destroy(str(ALICE))  # as if the rows came back from a backup after a forget
+    assert await hub.scoped(ALICE).get_all() == []
+    assert store.list(filters={"user_id": str(ALICE)}, top_k=None) == [[]]
+    _write(hub, [_row(20, "written under the new key", created_at="2026-05-01T00:00:00+00:00")])
+    assert [r.text for r in await hub.scoped(ALICE).get_all()] == ["written under the new key"]
+
+
+async def test_a_listed_row_of_someone_else_is_dropped_and_logged_without_its_text(
+    hub: Hub, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No store can return such a row (each opens only its caller's rows under their key), so the
+    # backend's own check is exercised by a store that misbehaves.
+    store = _store(hub)
+    mallorys = {"user_id": "cli:mallory", "data": "mallory's secret plan", "created_at": TIE}
+    monkeypatch.setattr(store, "listed", lambda user, build: [r for r in [build(_id(1), mallorys)] if r])
+    assert await hub.scoped(ALICE).get_all() == []
+    assert "did not belong" in caplog.text
+    assert "secret plan" not in caplog.text

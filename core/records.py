@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -87,16 +86,17 @@ class Source:
         return replace(self, how=how)
 
     @classmethod
-    def from_dict(cls, doc: object, parse: Callable[[object], datetime | None] = parse_time) -> Source | None:
-        """``parse`` reads ``at``: :func:`parse_time`, or a caller's that knows some times already."""
+    def from_dict(cls, doc: object, known: tuple[object, datetime | None] | None = None) -> Source | None:
+        """``known``: a text and its time, already read by the caller (a record's creation), reused
+        when ``at`` is that same text."""
         if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str) or not doc["platform"]:
             return None
-        how = doc.get("how")
+        how, at = doc.get("how"), doc.get("at")
         permalink = _text_or_none(doc.get("permalink"))
         return cls(
             doc["platform"][:40],
             _text_or_none(doc.get("channel"), 200),
-            parse(doc.get("at")),
+            known[1] if known is not None and at == known[0] else parse_time(at),
             how if how in HOW else None,
             permalink if permalink and permalink.startswith("https://") else None,
             _text_or_none(doc.get("workspace"), 40),

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
 from typing import Any, Protocol
 
 from core.errors import MemoryFull
@@ -69,18 +68,14 @@ def record_from_payload(memory_id: str, payload: Mapping[str, Any]) -> MemoryRec
     """The record of a stored row. Its update and its source's time are most often the very text of
     its creation: read once, and the record holds one object for them (which its export then
     formats once)."""
-    created_text = payload.get("created_at")
+    created_text, updated_text = payload.get("created_at"), payload.get("updated_at")
     created = parse_time(created_text)
-
-    def parse(value: object) -> datetime | None:
-        return created if value == created_text else parse_time(value)
-
     return MemoryRecord(
         id=memory_id,
         text=str(payload.get("data", "")),
         created_at=created,
-        updated_at=parse(payload.get("updated_at")),
-        source=Source.from_dict(payload.get("source"), parse),
+        updated_at=created if updated_text == created_text else parse_time(updated_text),
+        source=Source.from_dict(payload.get("source"), (created_text, created)),
         expires_at=parse_time(payload.get("expires_at")),
     )
 

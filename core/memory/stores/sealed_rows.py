@@ -102,6 +102,12 @@ def ranked(
     return hits
 
 
+#: Rows whose bodies one ``json.loads`` decodes: big enough to cost a few calls, small enough for
+#: the block's payloads to be gone before the collector moves them to an older generation.
+_DECODED_TOGETHER = 256
+_created_then_id = itemgetter(1, 0)
+
+
 def matching(
     key: PersonKey, rows: list[Opened], dims: int, predicate: Predicate | None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -146,12 +152,6 @@ def oldest_built(
     listing goes."""
     built = (build(id_, doc) for id_, doc in matching(key, in_order(key, rows, dims), dims, None))
     return [item for item in built if item is not None]
-
-
-#: Rows whose bodies one ``json.loads`` decodes: big enough to cost a few calls, small enough for
-#: the block's payloads to be gone before the collector moves them to an older generation.
-_DECODED_TOGETHER = 256
-_created_then_id = itemgetter(1, 0)
 
 
 def keyword_ranked(

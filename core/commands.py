@@ -173,12 +173,15 @@ async def erase_everything(memory: ScopedMemory) -> Erased:
     return erased
 
 
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False).encode  # made once: json.dumps makes one a call
+
+
 def _export_json(document: dict[str, Any]) -> str:
     """``document`` as indented JSON with one memory per line. ``json.dumps(indent=...)`` falls back
     to the pure-Python encoder: 180 ms for 5,000 memories against a few with this layout."""
     memories = document["memories"]
     head = json.dumps({k: v for k, v in document.items() if k != "memories"}, ensure_ascii=False, indent=2)
-    rows = ",\n    ".join(json.dumps(memory, ensure_ascii=False) for memory in memories)
+    rows = ",\n    ".join(map(_ONE_LINE, memories))
     listed = f"[\n    {rows}\n  ]" if memories else "[]"
     return head[: -len("\n}")] + f',\n  "memories": {listed}\n}}\n'
 

@@ -61,12 +61,14 @@ class Source:
     workspace: str | None = None
     author: str | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self, known: tuple[datetime, str] | None = None) -> dict[str, str]:
+        """``known``: a time and its text, already formatted by the caller (a record's creation),
+        reused when ``at`` is that very object."""
         doc = {"platform": self.platform}
         if self.channel:
             doc["channel"] = self.channel
         if self.at:
-            doc["at"] = self.at.isoformat()
+            doc["at"] = known[1] if known is not None and self.at is known[0] else self.at.isoformat()
         if self.how:
             doc["how"] = self.how
         if self.permalink:
@@ -84,15 +86,17 @@ class Source:
         return replace(self, how=how)
 
     @classmethod
-    def from_dict(cls, doc: object) -> Source | None:
+    def from_dict(cls, doc: object, known: tuple[object, datetime | None] | None = None) -> Source | None:
+        """``known``: a text and its time, already read by the caller (a record's creation), reused
+        when ``at`` is that same text."""
         if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str) or not doc["platform"]:
             return None
-        how = doc.get("how")
+        how, at = doc.get("how"), doc.get("at")
         permalink = _text_or_none(doc.get("permalink"))
         return cls(
             doc["platform"][:40],
             _text_or_none(doc.get("channel"), 200),
-            parse_time(doc.get("at")),
+            known[1] if known is not None and at == known[0] else parse_time(at),
             how if how in HOW else None,
             permalink if permalink and permalink.startswith("https://") else None,
             _text_or_none(doc.get("workspace"), 40),
@@ -117,14 +121,21 @@ class MemoryRecord:
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"id": self.id, "text": self.text}
-        if self.created_at:
-            doc["created_at"] = self.created_at.isoformat()
+        created = self.created_at
+        known = None if created is None else (created, created.isoformat())
+        # A record read from a store shares one object among its times that were the same text
+        # (see core.memory.backends.mem0.record_from_payload): formatted once. Equal times are not
+        # enough, as 12:00+00:00 and 04:00-08:00 are equal but read differently.
+        if known is not None:
+            doc["created_at"] = known[1]
         if self.updated_at:
-            doc["updated_at"] = self.updated_at.isoformat()
+            doc["updated_at"] = (
+                known[1] if known and self.updated_at is created else self.updated_at.isoformat()
+            )
         if self.score is not None:
             doc["score"] = round(self.score, 4)
         if self.source:
-            doc["source"] = self.source.to_dict()
+            doc["source"] = self.source.to_dict(known)
         if self.expires_at:
             doc["expires_at"] = expiry_text(self.expires_at)
         return doc

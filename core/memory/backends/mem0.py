@@ -14,7 +14,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
@@ -31,6 +31,9 @@ class CubbyStore(Protocol):
 
     def get(self, vector_id: str) -> Any: ...
     def list(self, filters: Mapping[str, Any] | None = None, top_k: int | None = None) -> Any: ...
+    def listed(
+        self, user_id: str, build: Callable[[str, dict[str, Any]], MemoryRecord | None]
+    ) -> builtins.list[MemoryRecord]: ...
     def count(self, user_id: str) -> int: ...
     def delete_user(self, user_id: str) -> int: ...
     def users_with_prefix(self, prefix: str) -> builtins.list[str]: ...  # `list` is the method
@@ -62,12 +65,17 @@ def record_from_mem0(item: Mapping[str, Any]) -> MemoryRecord:
 
 
 def record_from_payload(memory_id: str, payload: Mapping[str, Any]) -> MemoryRecord:
+    """The record of a stored row. Its update and its source's time are most often the very text of
+    its creation: read once, and the record holds one object for them (which its export then
+    formats once)."""
+    created_text, updated_text = payload.get("created_at"), payload.get("updated_at")
+    created = parse_time(created_text)
     return MemoryRecord(
         id=memory_id,
         text=str(payload.get("data", "")),
-        created_at=parse_time(payload.get("created_at")),
-        updated_at=parse_time(payload.get("updated_at")),
-        source=Source.from_dict(payload.get("source")),
+        created_at=created,
+        updated_at=created if updated_text == created_text else parse_time(updated_text),
+        source=Source.from_dict(payload.get("source"), (created_text, created)),
         expires_at=parse_time(payload.get("expires_at")),
     )
 
@@ -134,14 +142,13 @@ class Mem0Backend:
         # (core.memory.mem0_setup: mem0's files inside the data dir, telemetry off); it has by now.
         from mem0.memory.main import _payload_is_expired as expired
 
-        [rows] = self.store.list(filters={"user_id": user}, top_k=None)
-        records = []
-        for row in rows:
-            if row.payload.get("user_id") != user:
+        def kept(memory_id: str, payload: dict[str, Any]) -> MemoryRecord | None:
+            if payload.get("user_id") != user:
                 log.error("dropped a result that did not belong to the requesting user")
-            elif not expired(row.payload):
-                records.append(record_from_payload(str(row.id), row.payload))
-        return records
+                return None
+            return None if expired(payload) else record_from_payload(memory_id, payload)
+
+        return self.store.listed(user, kept)
 
     def count(self, user: str) -> int:
         return self.store.count(user)

@@ -127,15 +127,33 @@ def _body_start(plaintext: bytes, dims: int) -> int:
 
 def payload_of(plaintext: bytes, dims: int, user: str, created_at: str | None) -> dict[str, Any]:
     """mem0's payload of the row, as it was given to the store."""
-    flags = plaintext[0]
     doc: dict[str, Any] = json.loads(plaintext[_body_start(plaintext, dims) :])
+    return _restored(doc, plaintext[0], user, created_at)
+
+
+def payloads_of(rows: list[tuple[str, str | None, bytes]], dims: int, user: str) -> list[dict[str, Any]]:
+    """:func:`payload_of` of many opened rows ``(id, created_at, plaintext)`` of one person, in their
+    order. The bodies are compact JSON objects, so joined with commas they are one JSON array: one
+    ``json.loads`` decodes them all, at a third of the cost of decoding them one by one."""
+    if not rows:
+        return []
+    bodies = b",".join([plaintext[_body_start(plaintext, dims) :] for _, _, plaintext in rows])
+    docs: list[dict[str, Any]] = json.loads(b"[" + bodies + b"]")
+    return [
+        _restored(doc, plaintext[0], user, created_at)
+        for doc, (_, created_at, plaintext) in zip(docs, rows, strict=True)
+    ]
+
+
+def _restored(doc: dict[str, Any], flags: int, user: str, created_at: str | None) -> dict[str, Any]:
+    """The fields :func:`seal_row` kept in clear or left out as repeats, put back into ``doc``."""
     doc["user_id"] = user
     if created_at is not None:
         doc["created_at"] = created_at
         if flags & _SAME_UPDATED:
             doc["updated_at"] = created_at
         if flags & _SAME_SOURCE_AT and isinstance(doc.get("source"), dict):
-            doc["source"] = {**doc["source"], "at": created_at}
+            doc["source"]["at"] = created_at  # ``doc`` was just decoded: no one else holds it
     if flags & _SAME_LEMMATIZED:
         doc["text_lemmatized"] = doc.get("data")
     return doc

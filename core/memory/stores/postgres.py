@@ -40,7 +40,6 @@ from core.memory.stores.sealed_rows import (
     PersonRows,
     StoredVector,
     keyword_ranked,
-    matching,
     oldest_first,
     ranked,
 )
@@ -317,10 +316,6 @@ class PostgresVectorStore(PostgresPersonReads):
     ) -> list[list[StoredVector]]:
         return [self.search(q, v, top_k, filters) for q, v in zip(queries, vectors_list, strict=True)]
 
-    def _matching(self, filters: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
-        key, rows, predicate = self._user_rows(filters)
-        return [] if key is None else matching(key, rows, self.embedding_model_dims, predicate)
-
     def keyword_search(
         self, query: str, top_k: int = 5, filters: Mapping | None = None
     ) -> list[StoredVector]:
@@ -336,7 +331,11 @@ class PostgresVectorStore(PostgresPersonReads):
         return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
     def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
-        return [oldest_first(self._matching(filters), top_k)]
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
+            return [[]]
+        narrowed = predicate if beyond_the_user(filters) else None
+        return [oldest_first(key, rows, self.embedding_model_dims, narrowed, top_k)]
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:

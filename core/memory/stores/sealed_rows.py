@@ -8,16 +8,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from operator import itemgetter
+from typing import Any, TypeVar
 
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import open_rows_of, payload_of
+from core.memory.crypto.sealed import open_rows_of, payload_of, payloads_of
 from core.memory.stores.person_index import Scoring, best_first, scoring_of
 
 Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
 Predicate = Callable[[Mapping[str, Any]], bool]
+Built = TypeVar("Built")
 
 
 @dataclass(slots=True)
@@ -118,15 +121,56 @@ def ranked(person: PersonRows, query: Any, top_k: int, predicate: Predicate) -> 
     return hits
 
 
-def matching(key: PersonKey, rows: list[Opened], dims: int, predicate: Predicate) -> list[tuple[str, dict]]:
-    docs = ((row[0], payload(key, dims, row)) for row in rows)
-    return [(id_, doc) for id_, doc in docs if predicate(doc)]
+#: Rows whose bodies one ``json.loads`` decodes: big enough to cost a few calls, small enough for
+#: the block's payloads to be gone before the collector moves them to an older generation.
+_DECODED_TOGETHER = 256
+_created_then_id = itemgetter(1, 0)
 
 
-def oldest_first(found: list[tuple[str, dict]], top_k: int | None) -> list[StoredVector]:
-    listed = [StoredVector(id_, None, doc) for id_, doc in found]
-    listed.sort(key=lambda row: (str(row.payload.get("created_at", "")), row.id))
-    return listed[: len(listed) if top_k is None else max(int(top_k), 0)]
+def matching(
+    key: PersonKey, rows: list[Opened], dims: int, predicate: Predicate | None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(id, payload)`` of the rows that pass ``predicate``, in their order. None is a filter that
+    names only the owner, whose rows these all are: nothing to test. Decoded a block of rows at a
+    time, so a caller that keeps less than the payloads never holds a heavy person's every payload
+    at once (which would cost a full collection of the whole process's heap every call or two)."""
+    for at in range(0, len(rows), _DECODED_TOGETHER):
+        block = rows[at : at + _DECODED_TOGETHER]
+        for row, doc in zip(block, payloads_of(block, dims, key.user), strict=True):
+            if predicate is None or predicate(doc):
+                yield row[0], doc
+
+
+def in_order(key: PersonKey, rows: list[Opened], dims: int) -> list[Opened]:
+    """``rows`` ordered by ``created_at`` as text, then id: by the clear ``created_at``, before
+    anything is decoded. A row without one (none, or one that is not text and so stayed inside the
+    ciphertext) sorts by the text of what its payload holds there, or as empty text; those rows are
+    rare, and with one among them every payload is decoded for its sort key."""
+    if all(type(row[1]) is str for row in rows):
+        return sorted(rows, key=_created_then_id)
+    created = {id_: str(doc.get("created_at", "")) for id_, doc in matching(key, rows, dims, None)}
+    return sorted(rows, key=lambda row: (created[row[0]], row[0]))
+
+
+def oldest_first(
+    key: PersonKey, rows: list[Opened], dims: int, predicate: Predicate | None, top_k: int | None
+) -> list[StoredVector]:
+    """The first ``top_k`` (None: all) rows that pass ``predicate``, oldest first (:func:`in_order`).
+    Without a predicate only the rows returned are decoded."""
+    limit = len(rows) if top_k is None else max(int(top_k), 0)
+    ordered = in_order(key, rows, dims)
+    chosen = matching(key, ordered if predicate is not None else ordered[:limit], dims, predicate)
+    return [StoredVector(id_, None, doc) for id_, doc in islice(chosen, limit)]
+
+
+def oldest_built(
+    key: PersonKey, rows: list[Opened], dims: int, build: Callable[[str, dict[str, Any]], Built | None]
+) -> list[Built]:
+    """Every row, oldest first (:func:`in_order`), as ``build`` makes it from its id and payload;
+    a row it makes None of is left out. What ``build`` does not keep of a payload is let go as the
+    listing goes."""
+    built = (build(id_, doc) for id_, doc in matching(key, in_order(key, rows, dims), dims, None))
+    return [item for item in built if item is not None]
 
 
 def keyword_ranked(
@@ -149,3 +193,17 @@ def keyword_ranked(
     scores = person.scoring.bm25(query)
     best = [int(i) for i in best_first(scores, top_k) if scores[i] > 0]
     return [StoredVector(person.scoring.ids[i], float(scores[i]), doc) for i, doc in person.payloads(best)]
+
+
+class Listing:
+    """:meth:`listed` for both stores, over their ``_user_rows``."""
+
+    embedding_model_dims: int
+
+    def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
+        raise NotImplementedError
+
+    def listed(self, user_id: str, build: Callable[[str, dict[str, Any]], Built | None]) -> list[Built]:
+        """Every row of ``user_id``, oldest first, as ``build`` makes it (see ``oldest_built``)."""
+        key, rows, _ = self._user_rows({"user_id": user_id})
+        return [] if key is None else oldest_built(key, rows, self.embedding_model_dims, build)

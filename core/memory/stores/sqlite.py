@@ -43,7 +43,6 @@ from core.memory.stores.sealed_rows import (
     PersonRows,
     StoredVector,
     keyword_ranked,
-    matching,
     oldest_first,
     ranked,
 )
@@ -321,10 +320,6 @@ class SQLiteVectorStore(SQLitePersonReads):
             for q, v in zip(queries, vectors_list, strict=True)
         ]
 
-    def _matching(self, filters: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
-        key, rows, predicate = self._user_rows(filters)
-        return [] if key is None else matching(key, rows, self.embedding_model_dims, predicate)
-
     def keyword_search(
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[StoredVector]:
@@ -343,7 +338,11 @@ class SQLiteVectorStore(SQLitePersonReads):
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None
     ) -> list[list[StoredVector]]:
         """One user's rows that pass ``filters``, oldest first."""
-        return [oldest_first(self._matching(filters), top_k)]
+        key, rows, predicate = self._user_rows(filters)
+        if key is None:
+            return [[]]
+        narrowed = predicate if beyond_the_user(filters) else None
+        return [oldest_first(key, rows, self.embedding_model_dims, narrowed, top_k)]
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:

@@ -11,7 +11,8 @@ the hub's opening calls (bench code only: Cubby's code is not changed for it). S
 on purpose - the model loads on its own thread while mem0 is imported - so they do not add up.
 
 ``python -m bench.perf.coldstart --people 10000 --runs 5`` seeds a store (once, kept in
-``--store``) and prints the median of each figure over the runs.
+``--store``) and prints the median of each figure over the runs, then times the real entry point,
+``cubby chat``, from spawn to its greeting and to its first answer on the same store.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -51,6 +53,43 @@ def measure_cold_start(data_dir: Path, population: int, seed: int) -> dict[str, 
     phases = {name: [round(at - spawned_at, 3) for at in span] for name, span in report.pop("phases").items()}
     phases["interpreter start"][0] = 0.0  # from spawn, which the child cannot see
     return {"ready_s": round(ready, 3), **report, "phases": phases}
+
+
+def measure_chat_ready(data_dir: Path, user: str = "coldstart") -> dict[str, float]:
+    """The real entry point, ``cubby chat``, on the same store: seconds from spawn to its greeting (the
+    terminal's "connected": the hub is open and it waits for a line) and to the answer of a first
+    ``/recall``. Without an LLM, as a bot without ``OPENAI_API_KEY`` starts."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CUBBY_"))}
+    environment |= {"CUBBY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    cubby = Path(sys.executable).with_name("cubby")
+    spawned = time.perf_counter()
+    child = subprocess.Popen(
+        [str(cubby), "chat", "--user", user],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=environment,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    greeted = answered = None
+    shown = ""  # the prompt "> " comes without a newline: read what arrives, not lines
+    while answered is None and (chunk := os.read(child.stdout.fileno(), 65536).decode()):
+        shown += chunk
+        if not shown.endswith("> "):
+            continue
+        if greeted is None:
+            greeted = time.perf_counter() - spawned
+            shown = ""
+            child.stdin.write("/recall dentist appointment\n/quit\n")
+            child.stdin.flush()
+        else:
+            answered = time.perf_counter() - spawned
+    child.stdin.close()
+    child.stdout.read()
+    if child.wait(timeout=60) != 0 or greeted is None or answered is None:
+        raise RuntimeError(f"cubby chat failed (exit {child.returncode})")
+    return {"chat_ready_s": round(greeted, 3), "chat_first_answer_s": round(answered, 3)}
 
 
 class _Phases:
@@ -159,8 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     store = seeded_store(options.store, options.people, options.seed)
     runs = [measure_cold_start(store, options.people, options.seed) for _ in range(options.runs)]
     print(table(runs))
+    chats = [measure_chat_ready(store) for _ in range(options.runs)]
+    for figure in ("chat_ready_s", "chat_first_answer_s"):
+        values = [chat[figure] for chat in chats]
+        print(
+            f"cubby chat, {figure}: median {statistics.median(values):.3f} (min {min(values):.3f}, "
+            f"max {max(values):.3f}) over {len(values)} runs"
+        )
     if options.json:
-        options.json.write_text(json.dumps(runs, indent=1))
+        options.json.write_text(json.dumps({"hub": runs, "chat": chats}, indent=1))
     return 0
 
 

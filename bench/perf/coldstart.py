@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import SCRATCH
+
 _SEARCHES_AFTER_READY = 200
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,15 +153,15 @@ async def _child(data_dir: Path, population: int, seed: int) -> None:
         print(json.dumps({"rss_serving_mb": rss_mb(), "searches_after_ready": len(workload) - 1}), flush=True)
 
 
-def seeded_store(store: Path, people: int, seed: int) -> Path:
+def seeded_store(store: Path, people: int, seed: int, pool_size: int = 4096) -> Path:
     """A store of ``people`` seeded people in ``store`` (made once; a later run reuses it)."""
     from bench.perf.corpus import Corpus, build_pool
     from bench.perf.seed import close_store, open_store
     from bench.perf.seed import seed as seed_rows
 
-    done = store.parent / f"{store.name}.seeded-{people}-{seed}"
+    done = store.parent / f"{store.name}.seeded-{people}-{seed}-{pool_size}"
     if not done.exists():
-        pool = build_pool(4096, 512, seed, store.parent / "pool-cache")
+        pool = build_pool(pool_size, 0, seed, store.parent / "pool-cache")  # searches use fresh texts
         opened = open_store(store)
         try:
             seed_rows(opened, Corpus(pool, seed), 0, people, None)
@@ -192,10 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--store", type=Path, default=Path("/tmp/cubby-bench/coldstart"))
+    parser.add_argument("--pool", type=int, default=4096, help="distinct really-embedded memory texts")
+    parser.add_argument("--store", type=Path, default=SCRATCH / "coldstart", help="kept between runs")
     parser.add_argument("--json", type=Path, help="also write every run here")
     options = parser.parse_args(argv)
-    store = seeded_store(options.store, options.people, options.seed)
+    store = seeded_store(options.store, options.people, options.seed, options.pool)
     runs = [measure_cold_start(store, options.people, options.seed) for _ in range(options.runs)]
     print(table(runs))
     chats = [measure_chat_ready(store) for _ in range(options.runs)]

@@ -124,7 +124,7 @@ def _time_hub_opening(phases: _Phases) -> None:
     phases.wrap(models, "_load", "model load (own thread)")
     phases.wrap(backends, "require_model", "model stamp check")
     phases.wrap(backends, "open_keyring", "open keys")
-    phases.wrap(backends, "build_memory", "build memory (waits for model)")
+    phases.wrap(backends, "build_memory", "build mem0 Memory (imports mem0, waits for the model)")
     phases.wrap(hub, "open_post_store", "open post store")
 
 

@@ -10,9 +10,10 @@ The child also reports phases, each as (start, end) seconds from spawn, by wrapp
 the hub's opening calls (bench code only: Cubby's code is not changed for it). Some phases overlap
 on purpose - the model loads on its own thread while mem0 is imported - so they do not add up.
 
-``python -m bench.perf.coldstart --people 10000 --runs 5`` seeds a store (once, kept in
-``--store``) and prints the median of each figure over the runs, then times the real entry point,
-``cubby chat``, from spawn to its greeting and to its first answer on the same store.
+``python -m bench.perf.coldstart --people 10000 --runs 5`` seeds a store (once, kept in ``--store``)
+and prints the median of each figure over the runs, and of the real entry point, ``cubby chat``, from
+spawn to its greeting and to its first answer on the same store. ``--against DIR`` times another
+checkout (``git worktree add DIR main``) in turns with this one and prints the ratios.
 """
 
 from __future__ import annotations
@@ -57,12 +58,32 @@ def measure_cold_start(data_dir: Path, population: int, seed: int) -> dict[str, 
     return {"ready_s": round(ready, 3), **report, "phases": phases}
 
 
-def measure_chat_ready(data_dir: Path, user: str = "coldstart") -> dict[str, float]:
+def ready_in(tree: Path, data_dir: Path, population: int, seed: int) -> float:
+    """Ready of another checkout of Cubby (``--against``), timed by that checkout's own
+    :func:`measure_cold_start` (so an older one, without phases, works too)."""
+    code = (
+        "import json, sys; from pathlib import Path; from bench.perf.coldstart import measure_cold_start; "
+        "print(json.dumps(measure_cold_start(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir), str(population), str(seed)],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["ready_s"])
+
+
+def measure_chat_ready(data_dir: Path, user: str = "coldstart", tree: Path | None = None) -> dict[str, float]:
     """The real entry point, ``cubby chat``, on the same store: seconds from spawn to its greeting (the
     terminal's "connected": the hub is open and it waits for a line) and to the answer of a first
-    ``/recall``. Without an LLM, as a bot without ``OPENAI_API_KEY`` starts."""
+    ``/recall``. Without an LLM, as a bot without ``OPENAI_API_KEY`` starts. ``tree``: run the code of
+    another checkout instead of this one."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CUBBY_"))}
     environment |= {"CUBBY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    if tree is not None:
+        environment["PYTHONPATH"] = str(tree)
     cubby = Path(sys.executable).with_name("cubby")
     spawned = time.perf_counter()
     child = subprocess.Popen(
@@ -197,22 +218,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=4096, help="distinct really-embedded memory texts")
     parser.add_argument("--store", type=Path, default=SCRATCH / "coldstart", help="kept between runs")
     parser.add_argument("--json", type=Path, help="also write every run here")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout to compare with, in turns on the same store (git worktree add DIR main)",
+    )
     options = parser.parse_args(argv)
     store = seeded_store(options.store, options.people, options.seed, options.pool)
     runs: list[dict[str, Any]] = []
-    chats: list[dict[str, float]] = []
-    for _ in range(options.runs):  # taking turns, so both see the same machine
+    figures: dict[str, list[float]] = {"chat_ready_s": [], "chat_first_answer_s": []}
+    if options.against:
+        figures |= {"against_ready_s": [], "against_chat_ready_s": []}
+    for _ in range(options.runs):  # taking turns, so every figure sees the same machine
         runs.append(measure_cold_start(store, options.people, options.seed))
-        chats.append(measure_chat_ready(store))
+        for figure, value in measure_chat_ready(store).items():
+            figures[figure].append(value)
+        if options.against:
+            figures["against_ready_s"].append(ready_in(options.against, store, options.people, options.seed))
+            chat = measure_chat_ready(store, tree=options.against)
+            figures["against_chat_ready_s"].append(chat["chat_ready_s"])
     print(table(runs))
-    for figure in ("chat_ready_s", "chat_first_answer_s"):
-        values = [chat[figure] for chat in chats]
+    medians = {figure: statistics.median(values) for figure, values in figures.items()}
+    for figure, values in figures.items():
+        print(f"{figure}: median {medians[figure]:.3f} (min {min(values):.3f}, max {max(values):.3f})")
+    if options.against:
+        ready = statistics.median(r["ready_s"] for r in runs)
         print(
-            f"cubby chat, {figure}: median {statistics.median(values):.3f} (min {min(values):.3f}, "
-            f"max {max(values):.3f}) over {len(values)} runs"
+            f"against {options.against}: ready {medians['against_ready_s'] / ready:.2f}x as long there, "
+            f"cubby chat {medians['against_chat_ready_s'] / medians['chat_ready_s']:.2f}x"
         )
     if options.json:
-        options.json.write_text(json.dumps({"hub": runs, "chat": chats}, indent=1))
+        options.json.write_text(json.dumps({"hub": runs, **figures}, indent=1))
     return 0
 
 

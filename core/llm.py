@@ -15,12 +15,13 @@ async one.) Errors name types and HTTP statuses only: a server's error body may 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import openai
-from openai.types.chat import ChatCompletionMessageParam
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 from core.config import ConfigError, Settings
 from core.errors import CubbyError
@@ -75,7 +76,12 @@ def _status(error: Exception) -> int | None:
 
 
 def _retryable(error: Exception) -> bool:
-    if isinstance(error, openai.APIConnectionError | TimeoutError):  # includes openai.APITimeoutError
+    # openai is imported when a client is built (it costs ~0.4 s of start-up that a bot without an LLM
+    # never needs), so an error can only be one of its types once it is in sys.modules.
+    openai = sys.modules.get("openai")
+    if isinstance(error, TimeoutError) or (
+        openai is not None and isinstance(error, openai.APIConnectionError)  # includes APITimeoutError
+    ):
         return True
     status = _status(error)
     return status is not None and (status in _RETRYABLE_STATUSES or status >= 500)
@@ -139,6 +145,8 @@ class ChatModel:
     """The model the agent converses with."""
 
     def __init__(self, config: LLMConfig) -> None:
+        import openai
+
         self.config = config
         self._client = openai.AsyncOpenAI(
             api_key=config.api_key, base_url=config.base_url or DEFAULT_BASE_URL, max_retries=0
@@ -176,6 +184,8 @@ class ExtractionLLM:
     stores anything, and stores nothing when the answer is not the JSON it expects."""
 
     def __init__(self, config: LLMConfig) -> None:
+        import openai
+
         self.config = config
         self._client = openai.OpenAI(
             api_key=config.api_key, base_url=config.base_url or DEFAULT_BASE_URL, max_retries=0

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from core.memory import embedding
-from core.memory.embedding import DIMENSIONS, ModelFileError, shared_encoder
+from core.memory.embedding import DIMENSIONS, MiniLMEncoder, ModelFileError, shared_encoder
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text("utf-8"))
 
@@ -69,3 +69,11 @@ def test_a_tampered_file_is_refused(tmp_path: Path) -> None:
         embedding._verified_bytes(tampered, embedding._TOKENIZER_SHA256)
     with pytest.raises(ModelFileError, match="cannot read"):
         embedding._verified_bytes(tmp_path / "missing.json", embedding._TOKENIZER_SHA256)
+
+
+def test_the_graph_optimisation_cubby_uses_gives_the_vectors_of_onnxruntimes_full_one() -> None:
+    # Cubby builds its session with fewer graph rewrites than onnxruntime's default (quicker to load,
+    # as fast to run: bench/perf/embedder.py); the vectors must not change with it.
+    texts, _ = _reference()
+    fully_optimised = MiniLMEncoder(optimization="all").encode(texts)
+    assert np.allclose(shared_encoder().encode(texts), fully_optimised, atol=1e-5)

@@ -15,8 +15,9 @@ moves a store to another model.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -64,13 +65,46 @@ def model_by_id(model_id: str) -> EmbeddingModel | None:
     return next((model for model in MODELS.values() if model.model_id == model_id), None)
 
 
-@cache
-def shared_encoder(name: str = DEFAULT_MODEL) -> Encoder:
-    """One loaded model per process and name, however many hubs are opened."""
-    if embedding_model(name).name == "multilingual":
+def _load(name: str) -> Encoder:
+    if name == "multilingual":
         from core.memory.multilingual import MultilingualEncoder
 
         return MultilingualEncoder()
     from core.memory.embedding import MiniLMEncoder
 
     return MiniLMEncoder()
+
+
+_loads: dict[str, Future[Encoder]] = {}
+_loads_lock = threading.Lock()
+
+
+def _loading(name: str) -> Future[Encoder]:
+    """The load of ``name``, started on its own thread if nobody started it yet."""
+    name = embedding_model(name).name  # an unknown name is a ConfigError here, on the caller's thread
+    with _loads_lock:
+        future = _loads.get(name)
+        if future is None:
+            future = _loads[name] = Future()
+            threading.Thread(target=_run_load, args=(name, future), name=f"load-{name}", daemon=True).start()
+    return future
+
+
+def _run_load(name: str, future: Future[Encoder]) -> None:
+    try:
+        future.set_result(_load(name))
+    except BaseException as error:
+        with _loads_lock:
+            del _loads[name]  # a failed load is not remembered: the next caller tries again
+        future.set_exception(error)
+
+
+def load_in_background(name: str = DEFAULT_MODEL) -> None:
+    """Start loading the model now, so that it loads while the rest of Cubby starts (mem0's import,
+    the store, the keys) instead of after it; :func:`shared_encoder` then waits for that load."""
+    _loading(name)
+
+
+def shared_encoder(name: str = DEFAULT_MODEL) -> Encoder:
+    """One loaded model per process and name, however many hubs are opened."""
+    return _loading(name).result()

@@ -28,6 +28,7 @@ from core.memory.crypto import Keyring, KeyUnavailable, load_master_key
 from core.memory.crypto.key_table import KeyTable, SQLiteKeyTable
 from core.memory.crypto.rotation import finish_interrupted_rotation, rotate
 from core.memory.mem0_setup import COLLECTION, build_memory, dimensions, embedded_store, import_mem0
+from core.memory.models import load_in_background
 from core.memory.stores.model_stamp import require_model
 from core.storage import private_dir
 
@@ -109,6 +110,8 @@ def rotate_master_key(settings: Settings, new_key_file: Path | None = None) -> t
 async def open_backend(settings: Settings) -> Backend:
     if settings.backend == "hosted":
         return await open_hosted_backend(settings)
+    # The model loads on its own thread while mem0 is imported and the store and keys are opened.
+    load_in_background(settings.embedding_model)
     store = postgres_store(settings) if settings.backend == "postgres" else embedded_store(settings)
     await asyncio.to_thread(require_model, settings, *store_location(settings, store))
     keyring = await asyncio.to_thread(open_keyring, settings)

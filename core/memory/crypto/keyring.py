@@ -68,6 +68,7 @@ def _wrap_aad(user: str, key_id: int) -> bytes:
 
 class Keyring:
     def __init__(self, table: KeyTable, master: MasterKey) -> None:
+        self._held_master: tuple[MasterKey, AESGCM] | None = None
         self.table = table
         self.master = master
         self._pins = threading.local()
@@ -81,6 +82,14 @@ class Keyring:
         nonce = secrets.token_bytes(NONCE_BYTES)
         return nonce + AESGCM(master.secret).encrypt(nonce, secret, _wrap_aad(user, key_id))
 
+    def _master_aead(self, master: MasterKey) -> AESGCM:
+        """The cipher of ``master``, made once rather than on every unwrap (every read of a person
+        unwraps their key; the master secret is held by this keyring either way)."""
+        held = self._held_master
+        if held is None or held[0] is not master:
+            held = self._held_master = (master, AESGCM(master.secret))
+        return held[1]
+
     def _unwrap_secret(self, row: WrappedRow, master: MasterKey) -> bytes:
         user, key_id, fingerprint, wrapped = row
         if fingerprint != master.fingerprint:
@@ -89,7 +98,7 @@ class Keyring:
                 "configured (CUBBY_MASTER_KEY / CUBBY_MASTER_KEY_FILE)"
             )
         try:
-            aead = AESGCM(master.secret)
+            aead = self._master_aead(master)
             return aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_aad(user, key_id))
         except InvalidTag:
             raise KeyUnavailable("a wrapped person key failed authentication") from None

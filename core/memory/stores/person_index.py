@@ -72,12 +72,14 @@ class Scoring:
         vectors: np.ndarray,  # int8, (rows, dims)
         inverse_norms: np.ndarray,  # float32, (rows,)
         postings: Callable[[], Postings],
+        floats: np.ndarray | None = None,  # the vectors as float32, when they were made anyway
     ) -> None:
         self.ids = ids
         self.created = created
         self.vectors = vectors
         self.inverse_norms = inverse_norms
         self._postings = postings
+        self._floats = floats
         self._built: Postings | None = None
 
     def __len__(self) -> int:
@@ -91,7 +93,8 @@ class Scoring:
 
     def cosine(self, unit_probe: np.ndarray, rows: np.ndarray | slice = _EVERY_ROW) -> np.ndarray:
         """Cosine similarity of ``rows`` (all by default) to ``unit_probe`` (a unit float32 vector)."""
-        return (self.vectors[rows].astype(np.float32) @ unit_probe) * self.inverse_norms[rows]
+        floats = self._floats[rows] if self._floats is not None else self.vectors[rows].astype(np.float32)
+        return (floats @ unit_probe) * self.inverse_norms[rows]
 
     def nearest(self, unit_probe: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``count`` rows most similar to ``unit_probe`` and their cosines, best first, ties in
@@ -194,8 +197,8 @@ class Scoring:
 def best_first(scores: np.ndarray, count: int) -> np.ndarray:
     """The indices of the ``count`` highest ``scores``, best first, ties in index order: the first
     ``count`` of a stable sort, without sorting all of them."""
-    if count >= scores.size:
-        return np.argsort(-scores, kind="stable")
+    if count >= scores.size or scores.size <= _EXACT_UP_TO:
+        return np.argsort(-scores, kind="stable")[:count]
     kth = np.partition(-scores, count - 1)[count - 1]
     candidates = np.flatnonzero(-scores <= kth)
     return candidates[np.argsort(-scores[candidates], kind="stable")][:count]
@@ -205,13 +208,16 @@ def scoring_of(key: PersonKey, dims: int, opened: list[Opened]) -> Scoring:
     """The scoring arrays of opened rows."""
     vectors = np.frombuffer(b"".join(plaintext[1 : 1 + dims] for _, _, plaintext in opened), dtype=np.int8)
     vectors = vectors.reshape(len(opened), dims)
-    norms = np.linalg.norm(vectors.astype(np.float32), axis=1)
+    floats = vectors.astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", floats, floats))
     return Scoring(
         [row_id for row_id, _, _ in opened],
         [created_at for _, created_at, _ in opened],
         vectors,
         (1.0 / norms).astype(np.float32),
         lambda: _postings(key, dims, opened),
+        # Kept for this read only (a held index keeps the int8 vectors alone).
+        floats if len(opened) <= _EXACT_UP_TO else None,
     )
 
 

@@ -86,14 +86,13 @@ class PersonRows:
         """``(index, payload)`` of those of the rows at ``indices`` that exist, in that order (a row
         deleted since the scoring was built is left out)."""
         if self.opened is not None:
-            for i in indices:
-                yield i, payload(self.key, self.dims, self.opened[i])
+            rows = [self.opened[i] for i in indices]
+            yield from zip(indices, payloads_of(rows, self.dims, self.key.user), strict=True)
             return
         found = {row[0]: row for row in self.fetch(self.key, [self.scoring.ids[i] for i in indices])}
-        for i in indices:
-            row = found.get(self.scoring.ids[i])
-            if row is not None:
-                yield i, payload(self.key, self.dims, row)
+        kept = [i for i in indices if self.scoring.ids[i] in found]
+        rows = [found[self.scoring.ids[i]] for i in kept]
+        yield from zip(kept, payloads_of(rows, self.dims, self.key.user), strict=True)
 
 
 def ranked(person: PersonRows, query: Any, top_k: int, predicate: Predicate) -> list[StoredVector]:

@@ -78,17 +78,19 @@ class SQLitePersonReads(Listing):
         return PersonRows(key, scoring, self.embedding_model_dims, None, self._rows_by_id)
 
     def _opened_person(self, key: PersonKey) -> PersonRows:
+        select = f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ?"
         with self._lock:
-            self._db.execute("BEGIN")  # the rows and their version from one snapshot
-            try:
-                rows = self._db.execute(
-                    f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ?",
-                    (key.user, key.key_id),
-                ).fetchall()
+            rows = self._db.execute(select, (key.user, key.key_id)).fetchall()
+            many = len(rows) >= self.held_indexes.min_rows
+            version = None
+            if many:  # to be held: the rows read again with their version, from one snapshot
+                self._db.execute("BEGIN")
+                try:
+                    version = self._version(self._db, key.user)
+                    rows = self._db.execute(select, (key.user, key.key_id)).fetchall()
+                finally:
+                    self._db.execute("COMMIT")
                 many = len(rows) >= self.held_indexes.min_rows
-                version = self._version(self._db, key.user) if many else None
-            finally:
-                self._db.execute("COMMIT")
         opened = open_rows(key, self.collection_name, rows)
         scoring = scoring_of(key, self.embedding_model_dims, opened)
         if many:

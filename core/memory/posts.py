@@ -200,6 +200,12 @@ class SQLitePostStore(_SQLStore):
                 raise
             cursor.execute("COMMIT")
 
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """One SELECT sees one snapshot by itself: no transaction, so no wait for the write lock."""
+        with self._lock:
+            yield self._db.cursor()
+
     def close(self) -> None:
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -35,11 +35,15 @@ class PrefsSQL:
     def _transaction(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
+    def _reading(self) -> AbstractContextManager[Any]:
+        """A cursor for one read; a store whose transactions take a write lock gives a plain one."""
+        return self._transaction()
+
     def _sql(self, text: str) -> str:
         raise NotImplementedError
 
     def person_settings(self, user: str) -> PersonSettings:
-        with self._transaction() as cursor:
+        with self._reading() as cursor:  # read on every /remember: one SELECT, no write lock
             cursor.execute(
                 self._sql("SELECT paused, expiry_days FROM cubby_person_settings WHERE user_id = ?"), (user,)
             )

@@ -31,17 +31,14 @@ from psycopg_pool import ConnectionPool
 
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
-from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
-from core.memory.stores.person_index import HeldIndexes, scoring_of
+from core.memory.stores.filters import UnsupportedFilter, beyond_the_user
+from core.memory.stores.person_index import HeldIndexes
 from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, check_reachable
 from core.memory.stores.postgres_reads import PostgresPersonReads
 from core.memory.stores.sealed_rows import (
     OneRead,
-    PersonRows,
     StoredVector,
-    keyword_ranked,
     oldest_first,
-    ranked,
 )
 
 log = logging.getLogger(__name__)
@@ -303,32 +300,10 @@ class PostgresVectorStore(PostgresPersonReads):
         plaintext = open_row(key, self.collection_name, row_id, created_at, bytes(sealed))
         return StoredVector(row_id, None, payload_of(plaintext, self.embedding_model_dims, user, created_at))
 
-    def search(
-        self, query: str, vectors: Any, top_k: int | None = 5, filters: Mapping[str, Any] | None = None
-    ) -> list[StoredVector]:
-        user = scoped_user(filters)
-        predicate = compile_filter(filters)
-        person = self._person(user)
-        return [] if person is None else ranked(person, vectors, int(top_k or 0), predicate)
-
     def search_batch(
         self, queries: list[str], vectors_list: list[Any], top_k: int = 1, filters: Mapping | None = None
     ) -> list[list[StoredVector]]:
         return [self.search(q, v, top_k, filters) for q, v in zip(queries, vectors_list, strict=True)]
-
-    def keyword_search(
-        self, query: str, top_k: int = 5, filters: Mapping | None = None
-    ) -> list[StoredVector]:
-        """Okapi BM25 over the one user's rows that pass ``filters`` (no shared full-text index)."""
-        if beyond_the_user(filters):
-            key, rows, predicate = self._user_rows(filters)
-            if key is None:
-                return []
-            dims = self.embedding_model_dims
-            person = PersonRows(key, scoring_of(key, dims, rows), dims, rows, self._rows_by_id)
-            return keyword_ranked(person, query, int(top_k or 0), predicate)
-        found = self._person(scoped_user(filters))
-        return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
     def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
         key, rows, predicate = self._user_rows(filters)

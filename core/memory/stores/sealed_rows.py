@@ -16,6 +16,7 @@ import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
 from core.memory.crypto.sealed import open_rows_of, payload_of, payloads_of
+from core.memory.stores.filters import beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.person_index import Scoring, best_first, scoring_of
 
 Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
@@ -194,13 +195,43 @@ def keyword_ranked(
     return [StoredVector(person.scoring.ids[i], float(scores[i]), doc) for i, doc in person.payloads(best)]
 
 
-class Listing:
-    """:meth:`listed` for both stores, over their ``_user_rows``."""
+class SealedReads:
+    """The reads both stores make the same way, over their ``_user_rows`` (a person's rows opened)
+    and ``_person`` (their rows for scoring: a held index, or the rows opened)."""
 
     embedding_model_dims: int
 
     def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
         raise NotImplementedError
+
+    def _person(self, user: str) -> PersonRows | None:
+        raise NotImplementedError
+
+    def _rows_by_id(self, key: PersonKey, ids: list[str]) -> list[Opened]:
+        raise NotImplementedError
+
+    def search(
+        self, query: str, vectors: Any, top_k: int | None = 5, filters: Mapping[str, Any] | None = None
+    ) -> list[StoredVector]:
+        """The one user's rows closest to ``vectors`` that pass ``filters``, best first."""
+        user = scoped_user(filters)
+        predicate = compile_filter(filters)
+        person = self._person(user)
+        return [] if person is None else ranked(person, vectors, int(top_k or 0), predicate)
+
+    def keyword_search(
+        self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
+    ) -> list[StoredVector]:
+        """Okapi BM25 over the one user's rows that pass ``filters`` (no shared full-text index)."""
+        if beyond_the_user(filters):
+            key, rows, predicate = self._user_rows(filters)
+            if key is None:
+                return []
+            dims = self.embedding_model_dims
+            person = PersonRows(key, scoring_of(key, dims, rows), dims, rows, self._rows_by_id)
+            return keyword_ranked(person, query, int(top_k or 0), predicate)
+        found = self._person(scoped_user(filters))
+        return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
     def listed(self, user_id: str, build: Callable[[str, dict[str, Any]], Built | None]) -> list[Built]:
         """Every row of ``user_id``, oldest first, as ``build`` makes it (see ``oldest_built``)."""

@@ -35,16 +35,13 @@ from pydantic import BaseModel
 from core.memory.crypto.key_table import checkpoint_truncate
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
-from core.memory.stores.filters import UnsupportedFilter, beyond_the_user, compile_filter, scoped_user
-from core.memory.stores.person_index import HeldIndexes, scoring_of
+from core.memory.stores.filters import UnsupportedFilter, beyond_the_user
+from core.memory.stores.person_index import HeldIndexes
 from core.memory.stores.sealed_rows import (
     OneRead,
     Opened,
-    PersonRows,
     StoredVector,
-    keyword_ranked,
     oldest_first,
-    ranked,
 )
 from core.memory.stores.sqlite_reads import SQLitePersonReads
 from core.storage import switch_to_wal, write_transaction
@@ -300,14 +297,6 @@ class SQLiteVectorStore(SQLitePersonReads):
         opened = (str(vector_id), created_at, self._open(key, str(vector_id), created_at, sealed))
         return StoredVector(str(vector_id), None, self._payload(key, opened))
 
-    def search(
-        self, query: str, vectors: Any, top_k: int = 5, filters: Mapping[str, Any] | None = None
-    ) -> list[StoredVector]:
-        user = scoped_user(filters)
-        predicate = compile_filter(filters)
-        person = self._person(user)
-        return [] if person is None else ranked(person, vectors, int(top_k or 0), predicate)
-
     def search_batch(
         self,
         queries: list[str],
@@ -319,20 +308,6 @@ class SQLiteVectorStore(SQLitePersonReads):
             self.search(q, v, top_k=top_k, filters=filters)
             for q, v in zip(queries, vectors_list, strict=True)
         ]
-
-    def keyword_search(
-        self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None
-    ) -> list[StoredVector]:
-        """Okapi BM25 over the one user's rows that pass ``filters``."""
-        if beyond_the_user(filters):
-            key, rows, predicate = self._user_rows(filters)
-            if key is None:
-                return []
-            dims = self.embedding_model_dims
-            person = PersonRows(key, scoring_of(key, dims, rows), dims, rows, self._rows_by_id)
-            return keyword_ranked(person, query, int(top_k or 0), predicate)
-        found = self._person(scoped_user(filters))
-        return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None

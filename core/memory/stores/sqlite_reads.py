@@ -17,10 +17,10 @@ from typing import Any
 from core.memory.crypto.keyring import Keyring, PersonKey
 from core.memory.stores.filters import compile_filter, scoped_user
 from core.memory.stores.person_index import HeldIndexes, scoring_of
-from core.memory.stores.sealed_rows import Listing, OneRead, Opened, PersonRows, open_rows
+from core.memory.stores.sealed_rows import OneRead, Opened, PersonRows, SealedReads, open_rows
 
 
-class SQLitePersonReads(Listing):
+class SQLitePersonReads(SealedReads):
     collection_name: str
     embedding_model_dims: int
     held_indexes: HeldIndexes

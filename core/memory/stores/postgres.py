@@ -300,11 +300,6 @@ class PostgresVectorStore(PostgresPersonReads):
         plaintext = open_row(key, self.collection_name, row_id, created_at, bytes(sealed))
         return StoredVector(row_id, None, payload_of(plaintext, self.embedding_model_dims, user, created_at))
 
-    def search_batch(
-        self, queries: list[str], vectors_list: list[Any], top_k: int = 1, filters: Mapping | None = None
-    ) -> list[list[StoredVector]]:
-        return [self.search(q, v, top_k, filters) for q, v in zip(queries, vectors_list, strict=True)]
-
     def list(self, filters: Mapping | None = None, top_k: int | None = 100) -> list[list[StoredVector]]:
         key, rows, predicate = self._user_rows(filters)
         if key is None:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from core.memory.crypto.keyring import PersonKey
-from core.memory.crypto.sealed import open_rows_of, payload_of, payloads_of
+from core.memory.crypto.sealed import open_rows_of, payloads_of
 from core.memory.stores.filters import beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.person_index import Scoring, best_first, scoring_of
 
@@ -66,10 +66,6 @@ class OneRead:
 
 def open_rows(key: PersonKey, collection: str, rows: list[tuple[Any, str | None, bytes]]) -> list[Opened]:
     return open_rows_of(key, collection, rows)
-
-
-def payload(key: PersonKey, dims: int, row: Opened) -> dict[str, Any]:
-    return payload_of(row[2], dims, key.user, row[1])
 
 
 @dataclass(slots=True)
@@ -185,7 +181,7 @@ def keyword_ranked(
     if predicate is not None:
         if person.opened is None:
             raise ValueError("a keyword search narrowed by a filter needs the rows opened")
-        parsed = [payload(person.key, person.dims, row) for row in person.opened]
+        parsed = payloads_of(person.opened, person.dims, person.key.user)
         kept = [row for row, doc in zip(person.opened, parsed, strict=True) if predicate(doc)]
         person = PersonRows(
             person.key, scoring_of(person.key, person.dims, kept), person.dims, kept, person.fetch
@@ -218,6 +214,11 @@ class SealedReads:
         predicate = compile_filter(filters)
         person = self._person(user)
         return [] if person is None else ranked(person, vectors, int(top_k or 0), predicate)
+
+    def search_batch(
+        self, queries: list[str], vectors_list: list[Any], top_k: int = 1, filters: Mapping | None = None
+    ) -> list[list[StoredVector]]:
+        return [self.search(q, v, top_k, filters) for q, v in zip(queries, vectors_list, strict=True)]
 
     def keyword_search(
         self, query: str, top_k: int = 5, filters: Mapping[str, Any] | None = None

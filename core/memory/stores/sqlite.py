@@ -297,18 +297,6 @@ class SQLiteVectorStore(SQLitePersonReads):
         opened = (str(vector_id), created_at, self._open(key, str(vector_id), created_at, sealed))
         return StoredVector(str(vector_id), None, self._payload(key, opened))
 
-    def search_batch(
-        self,
-        queries: list[str],
-        vectors_list: list[Any],
-        top_k: int = 1,
-        filters: Mapping[str, Any] | None = None,
-    ) -> list[list[StoredVector]]:
-        return [
-            self.search(q, v, top_k=top_k, filters=filters)
-            for q, v in zip(queries, vectors_list, strict=True)
-        ]
-
     def list(
         self, filters: Mapping[str, Any] | None = None, top_k: int | None = None
     ) -> list[list[StoredVector]]:

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # keeps a key file in the data dir.
     master_key: SecretStr | None = Field(None, alias="CUBBY_MASTER_KEY", min_length=16)
     master_key_file: Path | None = Field(None, alias="CUBBY_MASTER_KEY_FILE")
+    # How much of the embedded store to keep mapped in memory (core/memory/resident.py); unset:
+    # three quarters of the machine's memory, 0: none (the page cache alone decides).
+    keep_in_memory_mb: int | None = Field(None, alias="CUBBY_KEEP_IN_MEMORY_MB", ge=0)
 
     # Limits (per person)
     max_memory_chars: int = Field(2000, alias="CUBBY_MAX_MEMORY_CHARS", ge=10, le=20_000)

@@ -29,6 +29,7 @@ from core.memory.crypto.key_table import KeyTable, SQLiteKeyTable
 from core.memory.crypto.rotation import finish_interrupted_rotation, rotate
 from core.memory.mem0_setup import COLLECTION, build_memory, dimensions, embedded_store, import_mem0
 from core.memory.models import load_in_background
+from core.memory.resident import RESIDENT
 from core.memory.stores.model_stamp import require_model
 from core.storage import private_dir
 
@@ -86,6 +87,8 @@ def open_keyring(settings: Settings) -> Keyring:
         assert settings.database_url is not None
         table: KeyTable = PostgresKeyTable(settings.database_url.get_secret_value())
     else:
+        if settings.keep_in_memory_mb is not None:  # before the first embedded file is opened
+            RESIDENT.set_budget(settings.keep_in_memory_mb << 20)
         table = SQLiteKeyTable(settings.data_dir / KEYS_FILE)
     try:
         return Keyring(table, master)

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
+from core.memory.resident import RESIDENT
 from core.storage import switch_to_wal, write_transaction
 
 WrappedRow = tuple[str, int, str, bytes]  # user, key id, master fingerprint, wrapped key
@@ -71,6 +72,7 @@ class SQLiteKeyTable:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         switch_to_wal(self._db)
+        self._kept = RESIDENT.keep(path)
         for pragma in ("synchronous=FULL", "secure_delete=ON", "busy_timeout=30000"):
             self._db.execute(f"PRAGMA {pragma}")
         with self._write() as db:
@@ -154,3 +156,6 @@ class SQLiteKeyTable:
         with self._lock:
             checkpoint_truncate(self._db, attempts=1)
             self._db.close()
+            kept, self._kept = self._kept, False
+        if kept:
+            RESIDENT.release(self.path)

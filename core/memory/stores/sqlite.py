@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from core.memory.crypto.key_table import checkpoint_truncate
 from core.memory.crypto.keyring import TOMBSTONE_OWNER, Keyring, PersonKey
 from core.memory.crypto.sealed import open_row, payload_of, quantize, seal_row, vector_of
+from core.memory.resident import RESIDENT
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user
 from core.memory.stores.person_index import HeldIndexes
 from core.memory.stores.sealed_rows import (
@@ -106,6 +107,7 @@ class SQLiteVectorStore(SQLitePersonReads):
         self.held_indexes = held_indexes or HeldIndexes(collection_name, embedding_model_dims)
         self._lock = threading.RLock()
         self._db = connect(self.path)
+        self._kept = RESIDENT.keep(self.path)
         self._keyring = keyring
         self._one_read = OneRead()
         self.create_col(collection_name, embedding_model_dims, "cosine")
@@ -358,3 +360,6 @@ class SQLiteVectorStore(SQLitePersonReads):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            kept, self._kept = self._kept, False
+        if kept:
+            RESIDENT.release(self.path)

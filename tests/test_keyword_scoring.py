@@ -112,3 +112,19 @@ def test_a_row_sealed_without_statistics_is_scored_from_its_text(store: SQLiteVe
     assert [hit.id for hit in hits] == ["a999"] and hits[0].payload["data"] == payload["data"]
     found = store.keyword_search("green tea morning", top_k=60, filters={"user_id": "alice"})
     assert same_ranking(found, reference(store, "green tea morning", 60))
+
+
+@pytest.mark.parametrize("query", ["tea", "green TEA café", "naïve zoo 42", "ran run", "nothing-here"])
+def test_a_person_with_few_rows_scores_the_same(store: SQLiteVectorStore, query: str) -> None:
+    """A dozen rows are scored in plain Python rather than numpy: the same BM25, to the last bits."""
+    few = texts(12)
+    store.insert(
+        [unit(500 + i) for i in range(len(few))],
+        [{"user_id": "dave", "data": text} for text in few],
+        [f"d{i:02}" for i in range(len(few))],
+    )
+    rows = store.list(filters={"user_id": "dave"})[0]
+    docs = sorted(((row.id, row.payload) for row in rows), key=lambda doc: doc[0])
+    expected = [(id_, score) for id_, score, _ in bm25(query, docs)]
+    hits = store.keyword_search(query, top_k=12, filters={"user_id": "dave"})
+    assert same_ranking(hits, expected)

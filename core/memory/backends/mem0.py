@@ -47,6 +47,7 @@ class CubbyStore(Protocol):
     ) -> None: ...
     def checkpoint(self) -> bool: ...
     def one_read(self) -> AbstractContextManager[None]: ...
+    def landed_rows(self) -> AbstractContextManager[dict[str, dict[str, Any]]]: ...
     def close(self) -> None: ...
 
 
@@ -121,6 +122,11 @@ class Mem0Backend:
     def _one_read(self) -> AbstractContextManager[None]:
         return self.store.one_read() if self._cubby_store else nullcontext()
 
+    def _landed_rows(self) -> AbstractContextManager[dict[str, dict[str, Any]] | None]:
+        """The payloads of the rows an add landed, noted by the store as it inserts them (None
+        for a store that does not note them)."""
+        return self.store.landed_rows() if self._cubby_store else nullcontext()
+
     def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]:
         with self._one_read():  # mem0 reads the rows twice: vector and keyword scoring
             found = self.memory.search(
@@ -180,14 +186,19 @@ class Mem0Backend:
             raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
         self.flush_if_pending()
         # The key is captured now; every row of this add lands only if it still exists then.
-        with self.keyring.pinned(user, self.keyring.ensure(user)):
+        with self.keyring.pinned(user, self.keyring.ensure(user)), self._landed_rows() as landed:
             result = self.memory.add(messages, user_id=user, metadata=metadata, infer=infer)
         records = []
         for item in result["results"]:
-            if item.get("event") == "ADD":
-                record = self.get(user, str(item["id"]))
-                if record is not None:
-                    records.append(record)
+            if item.get("event") != "ADD":
+                continue
+            id_ = str(item["id"])
+            # A row not noted (another store, or one the barrier dropped) is read back: None if absent.
+            record = (
+                record_from_payload(id_, landed[id_]) if landed and id_ in landed else self.get(user, id_)
+            )
+            if record is not None:
+                records.append(record)
         return records
 
     def update(self, user: str, memory_id: str, text: str) -> MemoryRecord | None:

@@ -125,6 +125,11 @@ class Keyring:
         row = self.table.get(user)
         return None if row is None else self._unwrap(row)
 
+    def key_id(self, user: str) -> int | None:
+        """The id of the person's current key, without unwrapping it (for counting their rows)."""
+        row = self.table.get(user)
+        return None if row is None else row[1]
+
     def unwrap(self, row: WrappedRow) -> PersonKey:
         """The person key of a key-table row a store read together with its own rows."""
         return self._unwrap(row)

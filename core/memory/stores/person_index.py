@@ -25,7 +25,9 @@ version are the ones it was built at; otherwise it is rebuilt from the rows.
 
 from __future__ import annotations
 
+import math
 import secrets
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -36,7 +38,7 @@ import numpy as np
 from core.memory.crypto.keyring import NONCE_BYTES, PersonKey
 from core.memory.crypto.sealed import has_terms, payload_of, searchable_text
 from core.memory.stores.bm25 import BM25_B, BM25_K1, entries
-from core.memory.words import query_hashes, term_block
+from core.memory.words import query_hashes, term_block, term_hash, words
 
 #: People with fewer rows are scored from their rows on every call: opening a few hundred rows
 #: costs about as much as opening a held index, and holding nothing for them keeps memory small.
@@ -47,10 +49,14 @@ BUDGET_BYTES = 256 * 1024 * 1024
 IDLE_SECONDS = 600.0
 
 Opened = tuple[str, str | None, bytes]  # id, created_at, plaintext
+Bags = list[tuple[int, dict[int, int]]]  # per row: its word count, {word hash: count}
 
 _HEADER = np.dtype([("rows", "<u8"), ("entries", "<u8")])
 #: Up to this many rows, every row is scored in float32 (the integer pass saves nothing).
 _EXACT_UP_TO = 4096
+#: Up to this many rows, keyword scores are computed in plain Python from each row's word counts:
+#: for a few rows numpy's cost per call is more than the arithmetic.
+_PYTHON_UP_TO = 64
 #: Slack for float32 rounding in the bound of :meth:`Scoring.nearest`.
 _ROUNDING = 1e-5
 _EVERY_ROW = slice(None)
@@ -73,6 +79,7 @@ class Scoring:
         inverse_norms: np.ndarray,  # float32, (rows,)
         postings: Callable[[], Postings],
         floats: np.ndarray | None = None,  # the vectors as float32, when they were made anyway
+        bags: Callable[[], Bags] | None = None,  # for a few rows: their word counts, for bm25
     ) -> None:
         self.ids = ids
         self.created = created
@@ -81,6 +88,7 @@ class Scoring:
         self._postings = postings
         self._floats = floats
         self._built: Postings | None = None
+        self._bags = bags
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -123,6 +131,8 @@ class Scoring:
     def bm25(self, query: str) -> np.ndarray:
         """Okapi BM25 of ``query`` for every row: the figures of :func:`core.memory.stores.bm25.bm25`
         over the rows' text, from the postings of only the query's words."""
+        if self._bags is not None:
+            return _bm25_of_bags(query, self._bags())
         scores = np.zeros(len(self), dtype=np.float64)
         terms = query_hashes(query)
         if not terms.size or not len(self):
@@ -218,7 +228,45 @@ def scoring_of(key: PersonKey, dims: int, opened: list[Opened]) -> Scoring:
         lambda: _postings(key, dims, opened),
         # Kept for this read only (a held index keeps the int8 vectors alone).
         floats if len(opened) <= _EXACT_UP_TO else None,
+        (lambda: _bags(key, dims, opened)) if len(opened) <= _PYTHON_UP_TO else None,
     )
+
+
+def _bags(key: PersonKey, dims: int, opened: list[Opened]) -> Bags:
+    """Each row's word count and ``{word hash: count}``, read from its statistics block (or, for a
+    row sealed before rows carried one, computed from its text)."""
+    bags = []
+    for _, created_at, plaintext in opened:
+        block, at = plaintext, 1 + dims
+        if not has_terms(plaintext):
+            block, at = term_block(searchable_text(payload_of(plaintext, dims, key.user, created_at))), 0
+        length, distinct = struct.unpack_from("<II", block, at)
+        hashes = struct.unpack_from(f"<{distinct}I", block, at + 8)
+        counts = struct.unpack_from(f"<{distinct}H", block, at + 8 + 4 * distinct)
+        bags.append((length, dict(zip(hashes, counts, strict=True))))
+    return bags
+
+
+def _bm25_of_bags(query: str, bags: Bags) -> np.ndarray:
+    """:meth:`Scoring.bm25` for a few rows, in plain Python: the same terms, the same formula in the
+    same order of operations, so the same scores."""
+    scores = np.zeros(len(bags), dtype=np.float64)
+    terms = sorted({term_hash(word) for word in words(query)})
+    if not terms or not bags:
+        return scores
+    rows = len(bags)
+    frequency = [sum(1 for _, bag in bags if term in bag) for term in terms]
+    idf = [math.log(1 + (rows - found + 0.5) / (found + 0.5)) for found in frequency]
+    average_length = sum(length for length, _ in bags) / rows or 1.0
+    for row, (length, bag) in enumerate(bags):
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / average_length)
+        total = 0.0
+        for term, weight in zip(terms, idf, strict=True):
+            tf = bag.get(term)
+            if tf:
+                total += weight * tf * (BM25_K1 + 1) / (tf + norm)
+        scores[row] = total
+    return scores
 
 
 def _postings(key: PersonKey, dims: int, opened: list[Opened]) -> Postings:

@@ -22,7 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -36,6 +36,7 @@ from core.memory.stores.person_index import HeldIndexes
 from core.memory.stores.postgres_keys import CONNECT_TIMEOUT_SECONDS, KEY_ROW_LOCK, check_reachable
 from core.memory.stores.postgres_reads import PostgresPersonReads
 from core.memory.stores.sealed_rows import (
+    LandedRows,
     OneRead,
     StoredVector,
     oldest_first,
@@ -92,6 +93,7 @@ class PostgresVectorStore(PostgresPersonReads):
         self.held_indexes = held_indexes or HeldIndexes(collection_name, embedding_model_dims)
         self._keyring = keyring
         self._one_read = OneRead()
+        self._landed = LandedRows()
         self._deleted_since_vacuum = False
         self.create_col()
 
@@ -230,7 +232,12 @@ class PostgresVectorStore(PostgresPersonReads):
                 [row for _, row in landed],
             )
             versions = self._bump_versions(cur, [key.user for key, _ in landed])
+        self._landed.note([str(id_) for id_ in ids], payloads, {str(row[0]) for _, row in landed})
         self._extend_held(landed, versions)
+
+    def landed_rows(self) -> AbstractContextManager[dict[str, dict[str, Any]]]:
+        """A scope in which this thread's inserts note the payloads of the rows that landed."""
+        return self._landed.scope()
 
     def _sealed(
         self, vectors: list[Any], payloads: list[dict], ids: list[Any]
@@ -309,11 +316,11 @@ class PostgresVectorStore(PostgresPersonReads):
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:
-        key = self.keyring.current(self._owner({"user_id": user_id}))
-        if key is None:
+        key_id = self.keyring.key_id(self._owner({"user_id": user_id}))
+        if key_id is None:
             return 0
         [(count,)] = self._rows(
-            "SELECT count(*) FROM {t} WHERE user_id = %s AND key_id = %s", (user_id, key.key_id)
+            "SELECT count(*) FROM {t} WHERE user_id = %s AND key_id = %s", (user_id, key_id)
         )
         return int(count)
 

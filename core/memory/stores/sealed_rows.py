@@ -64,6 +64,30 @@ class OneRead:
             held[name] = value
 
 
+class LandedRows:
+    """The payloads of the rows this thread's inserts landed, within one scope (one mem0 add, entered
+    by the backend): the add's records are made from them instead of reading each row back. A row
+    the forget barrier dropped is not among them. Nothing outlives the scope."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def scope(self) -> Iterator[dict[str, dict[str, Any]]]:
+        landed: dict[str, dict[str, Any]] = {}
+        self._local.landed = landed
+        try:
+            yield landed
+        finally:
+            self._local.landed = None
+
+    def note(self, ids: Sequence[str], payloads: Sequence[dict[str, Any]], landed: set[str]) -> None:
+        """``payloads`` (by ``ids``) were inserted; those whose id is in ``landed`` are stored."""
+        held: dict[str, dict[str, Any]] | None = getattr(self._local, "landed", None)
+        if held is not None:
+            held.update((id_, payload) for id_, payload in zip(ids, payloads, strict=True) if id_ in landed)
+
+
 def open_rows(key: PersonKey, collection: str, rows: list[tuple[Any, str | None, bytes]]) -> list[Opened]:
     return open_rows_of(key, collection, rows)
 

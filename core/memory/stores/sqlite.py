@@ -39,6 +39,7 @@ from core.memory.resident import RESIDENT
 from core.memory.stores.filters import UnsupportedFilter, beyond_the_user
 from core.memory.stores.person_index import HeldIndexes
 from core.memory.stores.sealed_rows import (
+    LandedRows,
     OneRead,
     Opened,
     StoredVector,
@@ -110,6 +111,7 @@ class SQLiteVectorStore(SQLitePersonReads):
         self._kept = RESIDENT.keep(self.path)
         self._keyring = keyring
         self._one_read = OneRead()
+        self._landed = LandedRows()
         self.create_col(collection_name, embedding_model_dims, "cosine")
 
     def use_keyring(self, keyring: Keyring) -> None:
@@ -237,7 +239,12 @@ class SQLiteVectorStore(SQLitePersonReads):
                 [row for _, row in landed],
             )
             versions = self._bump_versions(db, [key.user for key, _ in landed])
+        self._landed.note([str(id_) for id_ in ids], payloads, {row[1] for _, row in landed})
         self._extend_held(landed, versions)
+
+    def landed_rows(self) -> AbstractContextManager[dict[str, dict[str, Any]]]:
+        """A scope in which this thread's inserts note the payloads of the rows that landed."""
+        return self._landed.scope()
 
     def _sealed(
         self, vectors: list[Any], payloads: list[dict], ids: list[Any]
@@ -311,11 +318,11 @@ class SQLiteVectorStore(SQLitePersonReads):
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
     def count(self, user_id: str) -> int:
-        key = self.keyring.current(user_id)
-        if key is None:
+        key_id = self.keyring.key_id(user_id)
+        if key_id is None:
             return 0
         return self._query(
-            f"SELECT count(*) FROM {self._table} WHERE user_id = ? AND key_id = ?", (user_id, key.key_id)
+            f"SELECT count(*) FROM {self._table} WHERE user_id = ? AND key_id = ?", (user_id, key_id)
         )[0][0]
 
     def delete_user(self, user_id: str) -> int:

@@ -117,8 +117,12 @@ class SQLitePersonReads(SealedReads):
         self, db: sqlite3.Connection, users: builtins.list[str]
     ) -> dict[str, tuple[int | None, int]]:
         """Give each of ``users`` a new random version, inside the write that changes their rows.
-        Returns each one's version before and after."""
-        changed = {user: (self._version(db, user), secrets.randbits(63)) for user in dict.fromkeys(users)}
+        Returns each one's version before (only for people with a held index here; else None) and
+        after."""
+        changed = {
+            user: (self._version(db, user) if self.held_indexes.holds(user) else None, secrets.randbits(63))
+            for user in dict.fromkeys(users)
+        }
         db.executemany(
             f"INSERT INTO {self._versions} (user_id, version) VALUES (?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET version = excluded.version",

@@ -84,8 +84,16 @@ def observe(platform: str, command: str) -> Iterator[None]:
         COMMAND_ERRORS.labels(platform, command, error_label(error)).inc()
         raise
     finally:
-        COMMANDS_SERVED.labels(platform, command).inc()
-        COMMAND_SECONDS.labels(platform, command).observe(time.perf_counter() - started)
+        served, seconds = _command_series(platform, command)
+        served.inc()
+        seconds.observe(time.perf_counter() - started)
+
+
+@functools.cache
+def _command_series(platform: str, command: str) -> tuple[Any, Any]:
+    """The counter and histogram of one platform's command, looked up once (``labels`` takes a lock
+    and builds a key on every call; there are a few dozen pairs, and they live as long as the process)."""
+    return COMMANDS_SERVED.labels(platform, command), COMMAND_SECONDS.labels(platform, command)
 
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])

@@ -10,6 +10,7 @@ collide, about one chance in four billion per pair of words; the row's text is n
 from __future__ import annotations
 
 import re
+import struct
 import zlib
 from collections import Counter
 
@@ -39,10 +40,9 @@ def term_block(text: object) -> bytes:
     """The statistics block of a row whose searchable text is ``text``: header (word count, distinct
     words), the distinct words' hashes, then their counts (clamped to 65,535)."""
     bag = Counter(term_hash(word) for word in words(text))
-    hashes = np.fromiter(bag.keys(), dtype=HASH, count=len(bag))
-    counts = np.fromiter((min(c, 65_535) for c in bag.values()), dtype=COUNT, count=len(bag))
-    header = np.array([(sum(bag.values()), len(bag))], dtype=_HEADER).tobytes()
-    return header + hashes.tobytes() + counts.tobytes()
+    distinct = len(bag)
+    counts = (min(count, 65_535) for count in bag.values())
+    return struct.pack(f"<II{distinct}I{distinct}H", sum(bag.values()), distinct, *bag.keys(), *counts)
 
 
 def block_size(plaintext: bytes, at: int) -> int:

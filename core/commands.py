@@ -116,11 +116,8 @@ async def recall(
     if query is not None and query.strip():
         records = await memory.search(query, limit=RECALL_LIMIT)
         return Recalled(query.strip(), records, total=len(records))
-    everything = await memory.get_all()
-    pages = max(1, math.ceil(len(everything) / page_size))
-    page = min(max(1, page), pages)
-    start = (page - 1) * page_size
-    return Recalled(None, everything[start : start + page_size], len(everything), page, pages)
+    records, total, page = await memory.page(page, page_size)
+    return Recalled(None, records, total, page, max(1, math.ceil(total / page_size)))
 
 
 @metrics.measured("plan_forget")

@@ -186,3 +186,50 @@ async def test_a_listed_row_of_someone_else_is_dropped_and_logged_without_its_te
     assert await hub.scoped(ALICE).get_all() == []
     assert "did not belong" in caplog.text
     assert "secret plan" not in caplog.text
+
+
+def _pages_of(records: list[Any], page: int, size: int) -> tuple[list[str], int]:
+    """The ids of page ``page`` of ``records`` (moved into the pages there are) and the page."""
+    last = max(1, -(-len(records) // size))
+    page = min(max(1, page), last)
+    return [record.id for record in records[(page - 1) * size : page * size]], page
+
+
+async def test_a_page_is_its_cut_of_the_listing_and_only_its_rows_are_opened(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        _row(1000 + n, f"memory {n}", created_at=f"2026-01-{1 + (n * 7919) % 28:02d}T00:00:00+00:00")
+        for n in range(95)
+    ]
+    rows.append(_row(2000, "expired", created_at=TIE, expires_at="2020-01-01T00:00:00+00:00"))
+    rows.append(_row(2001, "expires later", created_at=TIE, expires_at="2099-01-01T00:00:00+00:00"))
+    _write(hub, rows)
+    alice = hub.scoped(ALICE)
+    everything = await alice.get_all()
+    assert len(everything) == 96  # the expired one is neither listed nor counted
+
+    store = _store(hub)
+    opened: list[int] = []
+    live_page = store._live_page
+    monkeypatch.setattr(store, "listed", lambda *_: pytest.fail("the whole listing was built"))
+    monkeypatch.setattr(store, "_live_page", lambda *a: opened.append(len(rows := live_page(*a))) or rows)
+    for page in (1, 2, 5, 10, 11, 0, -3, 99):
+        records, total, shown = await alice.page(page, 10)
+        assert ([r.id for r in records], shown) == _pages_of(everything, page, 10)
+        assert records == everything[(shown - 1) * 10 : shown * 10] and total == 96
+    assert max(opened) == 10
+
+    recalled = await commands.recall(alice, None, page=10)
+    assert (recalled.page, recalled.pages, recalled.total, len(recalled.records)) == (10, 10, 96, 6)
+
+
+async def test_a_page_of_rows_ordered_inside_their_ciphertext_is_cut_from_the_whole_listing(
+    hub: Hub,
+) -> None:
+    _write(hub, ROWS)  # some rows have no created_at in clear: only the full listing orders them
+    for page in (1, 2, 3, 4):
+        records, total, shown = await hub.scoped(ALICE).page(page, 4)
+        assert [r.id for r in records] == EXPECTED_ORDER[(shown - 1) * 4 : shown * 4]
+        assert total == len(EXPECTED_ORDER) and shown == min(page, 3)
+    assert await hub.scoped(BOB).page(1, 10) == ([], 0, 1)

@@ -234,6 +234,12 @@ class ScopedMemory:
         """Every memory of this person, oldest first."""
         return live(await self._calls.run(self._backend.get_all, self._user))
 
+    async def page(self, page: int, size: int) -> tuple[list[MemoryRecord], int, int]:
+        """Page ``page`` (from 1; a page past the end is the last one) of ``size`` of this person's
+        memories, oldest first; with how many there are and the page it is."""
+        records, total, shown = await self._calls.run(self._backend.page, self._user, page, size)
+        return live(records), total, shown
+
     async def count(self) -> int:
         return await self._calls.run(self._backend.count, self._user)
 

@@ -37,6 +37,7 @@ from core.config import ConfigError, Settings
 from core.errors import BackendUnavailable, MemoryFull
 from core.memory.backends.forgets import ForgetLog
 from core.memory.backends.mem0 import owned_records
+from core.memory.backends.protocol import ListedPage, page_of
 from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.mem0_setup import import_mem0
 from core.records import MemoryRecord, expiry_text
@@ -131,6 +132,9 @@ class HostedBackend:
             if not listed.get("next"):
                 break
         return sorted(records, key=_oldest_first)
+
+    async def page(self, user: str, page: int, size: int) -> ListedPage:
+        return page_of(await self.get_all(user), page, size)
 
     async def count(self, user: str) -> int:
         if self.forgets.last(user) is not None:

@@ -19,9 +19,10 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 from core.errors import MemoryFull
+from core.memory.backends.protocol import ListedPage, page_of
 from core.memory.crypto import Keyring
 from core.memory.crypto.keyring import BEGAN_AT
-from core.records import MemoryRecord, Source, is_memory_id, parse_time, utc_now
+from core.records import MemoryRecord, Source, expiry_text, is_memory_id, parse_time, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ class CubbyStore(Protocol):
     ) -> None: ...
     def checkpoint(self) -> bool: ...
     def one_read(self) -> AbstractContextManager[None]: ...
+    def listed_page(
+        self, user_id: str, page: int, size: int, now: str, build: Callable[[str, dict[str, Any]], Any]
+    ) -> Any: ...
     def landed_rows(self) -> AbstractContextManager[dict[str, dict[str, Any]]]: ...
     def close(self) -> None: ...
 
@@ -144,6 +148,21 @@ class Mem0Backend:
             if total == 0:
                 return []
             return owned_records(user, self.memory.get_all(filters={"user_id": user}, top_k=total)["results"])
+        return self.store.listed(user, self._record_of(user))
+
+    def page(self, user: str, page: int, size: int) -> ListedPage:
+        """One page of ``user``'s listing. On Cubby's stores only that page's rows are read and
+        opened (a person with 50,000 memories is shown ten of them, not all of them built); a store
+        that cannot order rows without opening them all gets the whole listing cut."""
+        if self._cubby_store:
+            found = self.store.listed_page(user, page, size, expiry_text(utc_now()), self._record_of(user))
+            if found is not None:
+                return found
+        return page_of(self.get_all(user), page, size)
+
+    def _record_of(self, user: str) -> Callable[[str, dict[str, Any]], MemoryRecord | None]:
+        """The record of one of ``user``'s rows, or None for a row that is not theirs (a bug, logged)
+        or that mem0 counts as expired."""
         # Imported here: importing mem0.memory.main runs mem0's set-up, which must follow Cubby's
         # (core.memory.mem0_setup: mem0's files inside the data dir, telemetry off); it has by now.
         from mem0.memory.main import _payload_is_expired as expired
@@ -154,7 +173,7 @@ class Mem0Backend:
                 return None
             return None if expired(payload) else record_from_payload(memory_id, payload)
 
-        return self.store.listed(user, kept)
+        return kept
 
     def count(self, user: str) -> int:
         return self.store.count(user)

@@ -9,9 +9,20 @@ synchronous engine (mem0's ``Memory``) runs it on threads it owns
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
-from core.records import MemoryRecord
+from core.records import MemoryRecord, utc_now
+
+ListedPage = tuple[list[MemoryRecord], int, int]  # the page's records, how many in all, the page
+
+
+def page_of(records: list[MemoryRecord], page: int, size: int) -> ListedPage:
+    """:meth:`Backend.page` of a listing already made (oldest first): the unexpired ones, cut."""
+    now = utc_now()
+    current = [record for record in records if not record.expired(now)]
+    page = min(max(1, page), max(1, math.ceil(len(current) / size)))
+    return current[(page - 1) * size : page * size], len(current), page
 
 
 class Backend(Protocol):
@@ -20,6 +31,13 @@ class Backend(Protocol):
 
     async def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]: ...
     async def get_all(self, user: str) -> list[MemoryRecord]: ...
+
+    async def page(self, user: str, page: int, size: int) -> ListedPage:
+        """Page ``page`` (from 1, moved into the pages there are) of ``size`` of ``user``'s memories
+        that have not expired, oldest first, as :meth:`get_all` orders them; with how many there are
+        and the page it is."""
+        ...
+
     async def count(self, user: str) -> int: ...
     async def get(self, user: str, memory_id: str) -> MemoryRecord | None: ...
 

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 from core.memory.backends.mem0 import Mem0Backend
+from core.memory.backends.protocol import ListedPage
 from core.memory.embed_queue import EmbedQueue
 from core.records import MemoryRecord
 
@@ -53,6 +54,9 @@ class ThreadedBackend:
 
     async def get_all(self, user: str) -> list[MemoryRecord]:
         return await self._on(self._memory_thread, self.inner.get_all, user)
+
+    async def page(self, user: str, page: int, size: int) -> ListedPage:
+        return await self._on(self._memory_thread, self.inner.page, user, page, size)
 
     async def count(self, user: str) -> int:
         return await self._on(self._memory_thread, self.inner.count, user)

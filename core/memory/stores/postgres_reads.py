@@ -57,6 +57,27 @@ class PostgresPersonReads(SealedReads):
         self._one_read.hold(("rows", user), (key, opened))
         return key, opened, predicate
 
+    def _current_key(self, user: str) -> PersonKey | None:
+        return self.keyring.current(user)
+
+    def _live_count(self, key: PersonKey, now: str) -> int | None:
+        [(count, unordered)] = self._rows(
+            "SELECT count(*), count(*) - count(created_at) FROM {t} WHERE user_id = %s AND key_id = %s "
+            "AND (expires_at IS NULL OR expires_at > %s)",
+            (key.user, key.key_id, now),
+        )
+        return None if unordered else int(count)
+
+    def _live_page(self, key: PersonKey, now: str, offset: int, limit: int) -> builtins.list[Opened]:
+        # Byte order ("C"), as Python compares text; a uuid orders as its lowercase hex text does.
+        found = self._rows(
+            "SELECT id::text, created_at, sealed FROM {t} WHERE user_id = %s AND key_id = %s "
+            'AND (expires_at IS NULL OR expires_at > %s) ORDER BY created_at COLLATE "C", id '
+            "LIMIT %s OFFSET %s",
+            (key.user, key.key_id, now, limit, offset),
+        )
+        return open_rows(key, self.collection_name, [(id_, at, bytes(sealed)) for id_, at, sealed in found])
+
     def _person(self, user: str) -> PersonRows | None:
         """The one user's rows for scoring: their held index if it is current, else their rows
         opened (and held as an index if they have many)."""

@@ -258,6 +258,44 @@ class SealedReads:
         found = self._person(scoped_user(filters))
         return [] if found is None else keyword_ranked(found, query, int(top_k or 0), None)
 
+    def listed_page(
+        self,
+        user_id: str,
+        page: int,
+        size: int,
+        now: str,
+        build: Callable[[str, dict[str, Any]], Built | None],
+    ) -> tuple[list[Built], int, int] | None:
+        """Page ``page`` (from 1, moved into the pages there are) of ``size`` of the rows of
+        ``user_id`` whose clear expiry is after ``now`` (an ``expiry_text``), oldest first as
+        :func:`in_order` has it, as ``build`` makes them; with how many such rows there are and the
+        page it is. Ordered and counted in the database on the clear ``created_at``, so only the
+        page's rows are fetched and opened. None when a row has no clear ``created_at`` (its order
+        is inside its ciphertext): the caller then lists everything."""
+        key = self._current_key(user_id)
+        if key is None:
+            return [], 0, 1
+        counted = self._live_count(key, now)
+        if counted is None:
+            return None
+        page = min(max(1, page), max(1, math.ceil(counted / size)))
+        rows = self._live_page(key, now, (page - 1) * size, size)
+        docs = payloads_of(rows, self.embedding_model_dims, key.user)
+        built = (build(row[0], doc) for row, doc in zip(rows, docs, strict=True))
+        return [item for item in built if item is not None], counted, page
+
+    def _current_key(self, user: str) -> PersonKey | None:
+        raise NotImplementedError
+
+    def _live_count(self, key: PersonKey, now: str) -> int | None:
+        """How many of the person's rows under ``key`` expire after ``now`` (or never); None if
+        one of them has no clear ``created_at``."""
+        raise NotImplementedError
+
+    def _live_page(self, key: PersonKey, now: str, offset: int, limit: int) -> list[Opened]:
+        """Those rows, ordered by ``created_at`` then id as text, ``limit`` from ``offset``, opened."""
+        raise NotImplementedError
+
     def listed(self, user_id: str, build: Callable[[str, dict[str, Any]], Built | None]) -> list[Built]:
         """Every row of ``user_id``, oldest first, as ``build`` makes it (see ``oldest_built``)."""
         key, rows, _ = self._user_rows({"user_id": user_id})

@@ -55,6 +55,25 @@ class SQLitePersonReads(SealedReads):
         self._one_read.hold(("rows", user), (key, opened))
         return key, opened, predicate
 
+    def _current_key(self, user: str) -> PersonKey | None:
+        return self.keyring.current(user)
+
+    def _live_count(self, key: PersonKey, now: str) -> int | None:
+        [(count, unordered)] = self._query(
+            f"SELECT count(*), count(*) - count(created_at) FROM {self._table} WHERE user_id = ? "
+            "AND key_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+            (key.user, key.key_id, now),
+        )
+        return None if unordered else int(count)
+
+    def _live_page(self, key: PersonKey, now: str, offset: int, limit: int) -> builtins.list[Opened]:
+        rows = self._query(
+            f"SELECT id, created_at, sealed FROM {self._table} WHERE user_id = ? AND key_id = ? "
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (key.user, key.key_id, now, limit, offset),
+        )
+        return open_rows(key, self.collection_name, rows)
+
     def _person(self, user: str) -> PersonRows | None:
         """The one user's rows for scoring: their held index if it is current, else their rows
         opened (and held as an index if they have many)."""

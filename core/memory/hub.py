@@ -237,6 +237,8 @@ class ScopedMemory:
     async def page(self, page: int, size: int) -> tuple[list[MemoryRecord], int, int]:
         """Page ``page`` (from 1; a page past the end is the last one) of ``size`` of this person's
         memories, oldest first; with how many there are and the page it is."""
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (page, size)) or size < 1:
+            raise TypeError("a page and its size are whole numbers")  # a caller's bug, not the store's
         records, total, shown = await self._calls.run(self._backend.page, self._user, page, size)
         return live(records), total, shown
 

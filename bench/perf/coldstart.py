@@ -155,7 +155,7 @@ async def _child(data_dir: Path, population: int, seed: int) -> None:
     from core import UserKey, load_settings, open_hub
 
     phases.mark("import core", started)
-    from bench.perf.stats import rss_mb
+    from bench.perf.stats import kept_store_mb, rss_mb
     from bench.perf.workload import search_workload
 
     _time_hub_opening(phases)
@@ -171,7 +171,8 @@ async def _child(data_dir: Path, population: int, seed: int) -> None:
         print(json.dumps(ready), flush=True)
         for key, query in workload[1:]:
             await hub.scoped(UserKey.parse(key)).search(query)
-        print(json.dumps({"rss_serving_mb": rss_mb(), "searches_after_ready": len(workload) - 1}), flush=True)
+        serving = {"rss_serving_mb": rss_mb(), "store_kept_mb": kept_store_mb()}
+        print(json.dumps({**serving, "searches_after_ready": len(workload) - 1}), flush=True)
 
 
 def seeded_store(store: Path, people: int, seed: int, pool_size: int = 4096) -> Path:

@@ -127,9 +127,13 @@ def markdown(result: dict[str, Any], verdicts: list[Verdict], plots: list[str]) 
     cold = result.get("cold_start") or {}
     if cold:
         lines.append(f"| cold start to ready | {cold['ready_s']:.2f} s |")
-        lines.append(
-            f"| resident memory: ready / serving | {cold['rss_ready_mb']} MB / {cold['rss_serving_mb']} MB |"
+        kept = (
+            f" (and {cold['store_kept_mb']} MB of the store kept in memory)"
+            if cold.get("store_kept_mb")
+            else ""
         )
+        ready, serving = cold["rss_ready_mb"], cold["rss_serving_mb"]
+        lines.append(f"| resident memory: ready / serving | {ready} MB / {serving} MB{kept} |")
     rss = result.get("rss") or {}
     if rss:
         lines.append(

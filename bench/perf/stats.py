@@ -38,9 +38,26 @@ def _status_kib(field: str, pid: int | str = "self") -> int | None:
 
 
 def rss_mb(pid: int | str = "self") -> float | None:
-    """Resident memory now (Linux /proc); None where /proc is not available."""
+    """Resident memory now (Linux /proc), not counting the store's files kept mapped in memory
+    (:mod:`core.memory.resident`, reported by :func:`kept_store_mb`): those are the page cache's
+    own pages of the database, shared by every process that reads it. None without /proc."""
     kib = _status_kib("VmRSS", pid)
-    return None if kib is None else round(kib / 1024, 1)
+    return None if kib is None else round(kib / 1024 - (kept_store_mb(pid) or 0.0), 1)
+
+
+def kept_store_mb(pid: int | str = "self") -> float | None:
+    """Resident pages of the SQLite files this process keeps mapped (the store kept in memory)."""
+    try:
+        smaps = Path(f"/proc/{pid}/smaps").read_text()
+    except OSError:
+        return None
+    kib, in_store = 0, False
+    for line in smaps.splitlines():
+        if not line[:1].isupper():  # a mapping's header: address range, ..., path
+            in_store = line.rstrip().endswith(".sqlite3")
+        elif in_store and line.startswith("Rss:"):
+            kib += int(line.split()[1])
+    return round(kib / 1024, 1)
 
 
 def peak_rss_mb(pid: int | str = "self") -> float | None:

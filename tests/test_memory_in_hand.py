@@ -101,6 +101,41 @@ async def test_pause_is_the_persons_and_is_erased_with_them(hub: Hub) -> None:
     assert not (await alice.settings()).paused
 
 
+async def test_settings_read_at_once_are_the_stored_ones_and_a_busy_store_is_asked_on_a_thread(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, posts = hub.scoped(ALICE), hub._calls.posts
+    await commands.set_default_expiry(alice, "30 days")
+    at_once = posts.person_settings_at_once(str(ALICE))
+    assert at_once in (None, posts.person_settings(str(ALICE)))  # PostgreSQL never reads at once
+    assert (await alice.settings()).expiry_days == 30
+
+    monkeypatch.setattr(posts, "person_settings_at_once", lambda user: None)  # as if SQLite were busy
+    assert (await alice.settings()).expiry_days == 30
+    [record] = await alice.add("expires with the default")
+    assert record.expires_at is not None and record.expires_at - utc_now() > timedelta(days=29)
+
+
+def test_a_settings_read_at_once_never_waits(tmp_path: object) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    from core.memory.posts import SQLitePostStore
+    from core.memory.prefs import PersonSettings
+
+    path = Path(str(tmp_path)) / "posts.sqlite3"
+    store = SQLitePostStore(path)
+    store.set_person_settings("cli:alice", PersonSettings(paused=True))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")  # a writer holding every lock a rollback journal would need
+    assert store.person_settings_at_once("cli:alice") == PersonSettings(paused=True)  # WAL: no wait
+    writer.execute("ROLLBACK")
+    with store._instant_lock:  # another thread is reading this way: answer None, do not queue
+        assert store.person_settings_at_once("cli:alice") is None
+    store.close()
+    assert store.person_settings_at_once("cli:alice") is None
+
+
 # -- provenance and import -----------------------------------------------------------------------
 async def test_provenance_is_kept_and_exported(hub: Hub) -> None:
     alice = hub.scoped(ALICE)

@@ -291,6 +291,9 @@ class ScopedMemory:
 
     # -- the person's own settings -----------------------------------------------------------------
     async def settings(self) -> PersonSettings:
+        at_once = None if self._calls.closed else self._calls.posts.person_settings_at_once(self._user)
+        if at_once is not None:
+            return at_once
         return await self._calls.run_blocking(self._calls.posts.person_settings, self._user)
 
     async def _change(self, **changes: Any) -> PersonSettings:

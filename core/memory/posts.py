@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from core.config import Settings
 from core.errors import InvalidInput
 from core.memory.prefs import PREFS_SCHEMA, PersonSettings, PrefsSQL
+from core.memory.resident import RESIDENT
 from core.records import parse_time, utc_now
 from core.storage import switch_to_wal
 
@@ -81,6 +82,7 @@ class PostStore(Protocol):
     def discard(self, user: str, ref: PostRef) -> None: ...
     def move(self, old: str, new: str, memory_ids: Mapping[str, str]) -> int: ...
     def person_settings(self, user: str) -> PersonSettings: ...
+    def person_settings_at_once(self, user: str) -> PersonSettings | None: ...
     def set_person_settings(self, user: str, settings: PersonSettings) -> None: ...
     def erase_person_settings(self, user: str) -> None: ...
     def set_retention(self, scope: str, days: int | None) -> None: ...
@@ -187,6 +189,13 @@ class SQLitePostStore(_SQLStore):
         self._db.execute("PRAGMA secure_delete=ON")
         for statement in (_SCHEMA, *PREFS_SCHEMA):
             self._db.execute(statement)
+        # Person settings are read on every /remember. A thread hop costs several times the read,
+        # and a WAL reader with no busy timeout never waits: it answers, or it is refused at once.
+        self._instant = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+        self._instant.execute("PRAGMA query_only=ON")
+        self._instant_lock = threading.Lock()
+        self.path = path
+        self._kept = RESIDENT.keep(path)  # so that read does not wait on the disk either
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
@@ -206,10 +215,30 @@ class SQLitePostStore(_SQLStore):
         with self._lock:
             yield self._db.cursor()
 
+    def person_settings_at_once(self, user: str) -> PersonSettings | None:
+        """Read on the caller's thread (the event loop) without waiting: None if another thread is
+        reading this way, or SQLite is busy (recovering or resetting the WAL), or the store is closed."""
+        if not self._instant_lock.acquire(blocking=False):
+            return None
+        try:
+            row = self._instant.execute(
+                "SELECT paused, expiry_days FROM cubby_person_settings WHERE user_id = ?", (user,)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        finally:
+            self._instant_lock.release()
+        return PersonSettings(bool(row[0]), row[1]) if row else PersonSettings()
+
     def close(self) -> None:
+        with self._instant_lock:
+            self._instant.close()
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+            kept, self._kept = self._kept, False
+        if kept:
+            RESIDENT.release(self.path)
 
 
 class PostgresPostStore(_SQLStore):

@@ -42,6 +42,11 @@ class PrefsSQL:
     def _sql(self, text: str) -> str:
         raise NotImplementedError
 
+    def person_settings_at_once(self, user: str) -> PersonSettings | None:
+        """The person's settings if they can be read without waiting on anything; None when this
+        store cannot (the caller then asks :meth:`person_settings` on a thread)."""
+        return None
+
     def person_settings(self, user: str) -> PersonSettings:
         with self._reading() as cursor:  # read on every /remember: one SELECT, no write lock
             cursor.execute(

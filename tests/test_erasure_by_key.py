@@ -263,3 +263,27 @@ async def test_a_store_written_before_rows_were_sealed_is_sealed_when_first_open
         assert clear_copies(settings.data_dir, [secret], [vector]) == []
         assert await hub.scoped(UserKey.cli("alice")).delete_all() == 1
     assert rows_in_file(settings.data_dir / "memories.sqlite3", "cli:alice") == 0
+
+
+def test_a_write_learns_the_barrier_the_pending_flush_and_its_key_from_one_read(tmp_path: Path) -> None:
+    import time
+
+    from core.memory.crypto import Keyring, MasterKey
+    from core.memory.crypto.key_table import SQLiteKeyTable
+
+    keyring = Keyring(SQLiteKeyTable(tmp_path / "keys.sqlite3"), MasterKey.generate())
+    began = time.time()
+    first = keyring.before_write("cli:alice", began)
+    assert not first.forgotten and not first.flush_pending and first.key is not None  # key made
+    assert keyring.before_write("cli:alice", None).key.key_id == first.key.key_id  # type: ignore[union-attr]
+
+    keyring.table.mark_unflushed("memories")
+    assert keyring.before_write("cli:alice", began).flush_pending
+    keyring.table.clear_unflushed("memories")
+
+    keyring.destroy("cli:alice")
+    dropped = keyring.before_write("cli:alice", began)  # began before that forget
+    assert dropped.forgotten and dropped.key is None and keyring.current("cli:alice") is None
+    later = keyring.before_write("cli:alice", time.time() + 1)  # began after it: a fresh key
+    assert not later.forgotten and later.key is not None and later.key.key_id != first.key.key_id
+    keyring.close()

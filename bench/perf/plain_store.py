@@ -15,13 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.memory.crypto.key_table import checkpoint_truncate
+from core.memory.crypto.keyring import PersonKey, WriteStart
 from core.memory.stores.bm25 import bm25
 from core.memory.stores.filters import compile_filter, scoped_user
 from core.memory.stores.sealed_rows import StoredVector
 from core.memory.stores.sqlite import connect
 from core.storage import write_transaction
+
+# What a write of the baseline is "pinned" to: nothing is ever sealed with it.
+_NEVER_USED = AESGCM(bytes(32))
 
 
 class _NoKeyTable:
@@ -44,6 +49,9 @@ class NoKeyring:
 
     def forgotten_since(self, user: str, began: float) -> bool:
         return False
+
+    def before_write(self, user: str, began: float | None) -> WriteStart:
+        return WriteStart(False, False, PersonKey(user, 0, _NEVER_USED))
 
     def ensure(self, user: str) -> None:
         return None

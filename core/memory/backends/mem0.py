@@ -35,7 +35,7 @@ class CubbyStore(Protocol):
     def listed(
         self, user_id: str, build: Callable[[str, dict[str, Any]], MemoryRecord | None]
     ) -> builtins.list[MemoryRecord]: ...
-    def count(self, user_id: str) -> int: ...
+    def count(self, user_id: str, key_id: int | None = None) -> int: ...
     def delete_user(self, user_id: str) -> int: ...
     def users_with_prefix(self, prefix: str) -> builtins.list[str]: ...  # `list` is the method
     def use_keyring(self, keyring: Keyring) -> None: ...
@@ -199,13 +199,16 @@ class Mem0Backend:
     ) -> list[MemoryRecord]:
         metadata = dict(metadata)
         began = metadata.pop(BEGAN_AT, None)
-        if isinstance(began, float) and self.keyring.forgotten_since(user, began):
+        start = self.keyring.before_write(user, began if isinstance(began, float) else None)
+        if start.forgotten or start.key is None:  # (a key is always made when not forgotten)
             return []  # asked for before a forget of this person that has happened since: dropped
-        if self.store.count(user) + (0 if infer else len(messages)) > self.max_memories_per_user:
+        held = self.store.count(user, start.key.key_id) if self._cubby_store else self.store.count(user)
+        if held + (0 if infer else len(messages)) > self.max_memories_per_user:
             raise MemoryFull(f"you can keep up to {self.max_memories_per_user} memories; forget some first")
-        self.flush_if_pending()
+        if start.flush_pending:
+            self._flush()  # an erasure another process could not flush is completed first
         # The key is captured now; every row of this add lands only if it still exists then.
-        with self.keyring.pinned(user, self.keyring.ensure(user)), self._landed_rows() as landed:
+        with self.keyring.pinned(user, start.key), self._landed_rows() as landed:
             result = self.memory.add(messages, user_id=user, metadata=metadata, infer=infer)
         records = []
         for item in result["results"]:

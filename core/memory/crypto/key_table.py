@@ -22,6 +22,7 @@ from core.memory.resident import RESIDENT
 from core.storage import switch_to_wal, write_transaction
 
 WrappedRow = tuple[str, int, str, bytes]  # user, key id, master fingerprint, wrapped key
+WriteState = tuple[float | None, bool, WrappedRow | None]  # forgotten at, flush pending, key row
 
 
 class KeyTable(Protocol):
@@ -36,6 +37,11 @@ class KeyTable(Protocol):
     def replace_all(self, rows: list[WrappedRow]) -> None: ...
     def add_tombstone(self, tag: bytes, at: float, prune_before: float) -> None: ...
     def tombstone(self, tag: bytes) -> float | None: ...
+    def before_write(self, user: str, tag: bytes) -> WriteState:
+        """In one read: when ``tag``'s person was last forgotten, whether an erasure flush is
+        pending, and ``user``'s key row (what every add checks before it writes)."""
+        ...
+
     def mark_unflushed(self, name: str) -> None: ...
     def unflushed(self) -> list[str]: ...
     def clear_unflushed(self, name: str) -> None: ...
@@ -135,6 +141,18 @@ class SQLiteKeyTable:
     def tombstone(self, tag: bytes) -> float | None:
         row = self._one("SELECT at FROM tombstones WHERE tag = ?", (tag,))
         return None if row is None else float(row[0])  # type: ignore[arg-type]
+
+    def before_write(self, user: str, tag: bytes) -> WriteState:
+        row = self._one(
+            "SELECT (SELECT at FROM tombstones WHERE tag = ?), EXISTS (SELECT 1 FROM unflushed), "
+            "k.user_id, k.key_id, k.master, k.wrapped "
+            "FROM (SELECT 1) LEFT JOIN person_keys k ON k.user_id = ?",
+            (tag, user),
+        )
+        assert row is not None
+        at, pending, *key = row
+        found = None if key[0] is None else (str(key[0]), int(key[1]), str(key[2]), bytes(key[3]))  # type: ignore[call-overload]
+        return (None if at is None else float(at), bool(pending), found)  # type: ignore[arg-type]
 
     def mark_unflushed(self, name: str) -> None:
         with self._write() as db:

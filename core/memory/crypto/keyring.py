@@ -62,6 +62,15 @@ class PersonKey:
         return self.aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
 
 
+@dataclass(frozen=True, slots=True)
+class WriteStart:
+    """See :meth:`Keyring.before_write`."""
+
+    forgotten: bool
+    flush_pending: bool
+    key: PersonKey | None
+
+
 def _wrap_aad(user: str, key_id: int) -> bytes:
     return f"cubby person key\0{user}\0{key_id}".encode()
 
@@ -179,6 +188,16 @@ class Keyring:
         removed = self.table.delete(user)
         self.destroyed += removed
         return removed
+
+    def before_write(self, user: str, began: float | None) -> WriteStart:
+        """What a write of ``user`` that began at ``began`` (a ``time.time()``; None: no barrier)
+        needs to know, from one read of the key table: whether they were forgotten since (then the
+        write is dropped, and no key is made), whether an erasure flush is pending, and their key
+        (created if they have none)."""
+        at, pending, row = self.table.before_write(user, self._tag(user))
+        if began is not None and at is not None and at >= began:
+            return WriteStart(True, pending, None)
+        return WriteStart(False, pending, self._unwrap(row) if row is not None else self.ensure(user))
 
     def forgotten_since(self, user: str, began: float) -> bool:
         """Whether ``user`` was forgotten at or after ``began`` (a ``time.time()``)."""

@@ -315,8 +315,10 @@ class PostgresVectorStore(PostgresPersonReads):
         return [oldest_first(key, rows, self.embedding_model_dims, narrowed, top_k)]
 
     # -- Cubby's own operations (not part of mem0's contract) -------------------------------------
-    def count(self, user_id: str) -> int:
-        key_id = self.keyring.key_id(self._owner({"user_id": user_id}))
+    def count(self, user_id: str, key_id: int | None = None) -> int:
+        """The user's rows under their current key (``key_id``, when the caller has just read it)."""
+        owner = self._owner({"user_id": user_id})
+        key_id = self.keyring.key_id(owner) if key_id is None else key_id
         if key_id is None:
             return 0
         [(count,)] = self._rows(

@@ -17,7 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from core.errors import BackendUnavailable
-from core.memory.crypto.key_table import WrappedRow
+from core.memory.crypto.key_table import WrappedRow, WriteState
 
 CONNECT_TIMEOUT_SECONDS = 10
 KEYS = "cubby_keys"
@@ -126,6 +126,17 @@ class PostgresKeyTable:
     def tombstone(self, tag: bytes) -> float | None:
         rows = self._all("SELECT at FROM cubby_tombstones WHERE tag = %s", (tag,))
         return None if not rows else float(rows[0][0])
+
+    def before_write(self, user: str, tag: bytes) -> WriteState:
+        [(at, pending, *key)] = self._all(
+            "SELECT (SELECT at FROM cubby_tombstones WHERE tag = %s), "
+            "EXISTS (SELECT 1 FROM cubby_unflushed), "
+            f"k.user_id, k.key_id, k.master, k.wrapped FROM (SELECT 1) AS one LEFT JOIN {KEYS} k "
+            "ON k.user_id = %s",
+            (tag, user),
+        )
+        found = None if key[0] is None else (key[0], int(key[1]), key[2], bytes(key[3]))
+        return (None if at is None else float(at), bool(pending), found)
 
     def mark_unflushed(self, name: str) -> None:
         self._do("INSERT INTO cubby_unflushed VALUES (%s, %s) ON CONFLICT DO NOTHING", (name, time.time()))

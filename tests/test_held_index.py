@@ -260,3 +260,28 @@ def test_rows_this_process_adds_join_the_held_index_without_a_rebuild(open_store
     found = results(store, ALICE, seed=9)
     assert rebuilt_from_rows == []
     assert found == results(open_store(min_rows=10**9), ALICE, seed=9)
+
+
+def test_the_write_that_takes_a_held_person_below_the_threshold_is_still_seen(open_store: OpenStore) -> None:
+    reader, writer = open_store(min_rows=5), open_store(min_rows=5)
+    ids = add(writer, ALICE, 5, seed=21)
+    probe = unit(np.random.default_rng(22))
+    assert len(reader.search("", probe, top_k=10, filters={"user_id": ALICE})) == 5
+    assert reader.held_indexes.holds(ALICE)
+    writer.delete(ids[0])  # five rows before, four after: the version still changes...
+    assert {hit.id for hit in reader.search("", probe, top_k=10, filters={"user_id": ALICE})} == set(ids[1:])
+    # ...so a later write, by someone now below the threshold, is not hidden behind the held index
+    writer.update(ids[1], vector=probe, payload={"user_id": ALICE, "data": "zebra crossing"})
+    assert [hit.id for hit in reader.keyword_search("zebra", filters={"user_id": ALICE})] == [ids[1]]
+    assert [hit.id for hit in reader.search("", probe, top_k=1, filters={"user_id": ALICE})] == [ids[1]]
+    (again,) = add(writer, ALICE, 1, seed=23)  # back to five
+    assert again in {hit.id for hit in reader.search("", probe, top_k=10, filters={"user_id": ALICE})}
+
+
+def test_a_light_persons_writes_leave_no_version(tmp_path: Path) -> None:
+    keyring = Keyring(SQLiteKeyTable(tmp_path / "keys.sqlite3"), MasterKey.generate())
+    store = SQLiteVectorStore("memories", str(tmp_path / "store.sqlite3"), DIMS, keyring=keyring)
+    ids = add(store, ALICE, 3, seed=31)
+    store.delete(ids[0])
+    assert store._query(f"SELECT count(*) FROM {store._versions}") == [(0,)]  # nobody can hold them
+    store.close()

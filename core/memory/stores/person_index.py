@@ -42,6 +42,8 @@ from core.memory.words import query_hashes, term_block, term_hash, words
 
 #: People with fewer rows are scored from their rows on every call: opening a few hundred rows
 #: costs about as much as opening a held index, and holding nothing for them keeps memory small.
+#: The embedded store also versions only people with this many rows (or who had them before a
+#: delete), so every process on one store must hold from the same number.
 MIN_ROWS = 256
 #: What one process holds at most, in sealed bytes (about 500 bytes per memory).
 BUDGET_BYTES = 256 * 1024 * 1024

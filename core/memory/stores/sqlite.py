@@ -290,7 +290,7 @@ class SQLiteVectorStore(SQLitePersonReads):
             owners = db.execute(
                 f"DELETE FROM {self._table} WHERE id = ? RETURNING user_id", (str(vector_id),)
             ).fetchall()
-            self._bump_versions(db, [owner for (owner,) in owners])
+            self._bump_versions(db, [owner for (owner,) in owners], removed=1)
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, vector_id: str) -> StoredVector | None:

@@ -133,14 +133,21 @@ class SQLitePersonReads(SealedReads):
         return None if row is None else int(row[0])
 
     def _bump_versions(
-        self, db: sqlite3.Connection, users: builtins.list[str]
+        self, db: sqlite3.Connection, users: builtins.list[str], removed: int = 0
     ) -> dict[str, tuple[int | None, int]]:
-        """Give each of ``users`` a new random version, inside the write that changes their rows.
-        Returns each one's version before (only for people with a held index here; else None) and
-        after."""
+        """Give each of ``users`` a new random version, inside the write that changes their rows
+        (``removed``: how many rows of each that write deleted). Returns each one's version before
+        (only for people with a held index here; else None) and after.
+
+        Only someone who has - or had just before this write - as many rows as a held index needs
+        gets one: nobody with fewer can be held anywhere, and the write that takes a held person
+        below that still changes their version. Most people are light, and this spares each of their
+        writes a second table's page in the WAL."""
+        floor = self.held_indexes.min_rows - removed
         changed = {
             user: (self._version(db, user) if self.held_indexes.holds(user) else None, secrets.randbits(63))
             for user in dict.fromkeys(users)
+            if self._has_rows(db, user, floor)
         }
         db.executemany(
             f"INSERT INTO {self._versions} (user_id, version) VALUES (?, ?) "
@@ -148,6 +155,15 @@ class SQLitePersonReads(SealedReads):
             [(user, after) for user, (_, after) in changed.items()],
         )
         return changed
+
+    def _has_rows(self, db: sqlite3.Connection, user: str, count: int) -> bool:
+        """Whether ``user`` has at least ``count`` rows (under any key), reading at most that many."""
+        if count <= 0:
+            return True
+        [(found,)] = db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {self._table} WHERE user_id = ? LIMIT ?)", (user, count)
+        ).fetchall()
+        return int(found) >= count
 
     def one_read(self) -> AbstractContextManager[None]:
         """A scope in which this thread opens each person's rows once (see :class:`OneRead`)."""

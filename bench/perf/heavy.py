@@ -3,7 +3,8 @@
 For each size (10 / 100 / 1,000 / 5,000 / 50,000 by default) one person is seeded with that many
 rows in bulk through the store (pool texts with their real vectors, drawn with replacement once the
 pool is smaller than the size), then timed one at a time through Cubby: ``/recall <words>`` end to
-end (embed, search, reply text), the store's keyword (BM25) scoring alone, ``get_all`` and ``/export``.
+end (embed, search, reply text), the store's keyword (BM25) scoring alone, ``/recall`` without words (one
+page of the listing, reply text included), ``get_all`` and ``/export``.
 Each size is a different person in the same store, so the figures also show that a heavy neighbour
 costs a light person nothing.
 """
@@ -93,6 +94,7 @@ async def measure(settings: Settings, pool: Pool, sizes: list[int], samples: int
                 keyword: list[float] = []
                 listing: list[float] = []
                 export: list[float] = []
+                paged: list[float] = []
                 for query in queries:
                     started = time.perf_counter()
                     replies.recalled(await commands.recall(memory, query))
@@ -100,6 +102,10 @@ async def measure(settings: Settings, pool: Pool, sizes: list[int], samples: int
                     started = time.perf_counter()
                     store.keyword_search(query, top_k=60, filters={"user_id": person_key(size)})
                     _timed(keyword, started)
+                for page in range(1, max(3, samples // 3) + 1):
+                    started = time.perf_counter()
+                    replies.recalled(await commands.recall(memory, None, page=page))
+                    _timed(paged, started)
                 for _ in range(max(3, samples // 10)):
                     started = time.perf_counter()
                     listed = await memory.get_all()
@@ -115,6 +121,7 @@ async def measure(settings: Settings, pool: Pool, sizes: list[int], samples: int
                         "memories": size,
                         "recall_end_to_end": summary(recall),
                         "keyword_scoring": summary(keyword),
+                        "recall_a_page": summary(paged),
                         "get_all": summary(listing),
                         "export": summary(export),
                         "remember_then_recall": summary(remember_then_recall),
@@ -181,13 +188,14 @@ def main() -> None:  # a quick look without the whole bench: python -m bench.per
         table = asyncio.run(measure(load_settings(data_dir=data_dir), pool, sizes, options.samples, 7))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    print("memories  recall  recall-opening-every-row  remember+recall  keyword  get_all  export (p50 ms)")
+    print("memories  recall  recall-every-row  remember+recall  keyword  a-page  get_all  export (p50 ms)")
     for row in table:
         figures = (
             "recall_end_to_end",
             "recall_opening_every_row",
             "remember_then_recall",
             "keyword_scoring",
+            "recall_a_page",
             "get_all",
             "export",
         )

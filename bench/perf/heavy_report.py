@@ -69,13 +69,15 @@ def markdown(table: list[dict[str, Any]] | None) -> list[str]:
         "before), in the same run; the ratio is of the p50s. `/remember` + `/recall` is one of each in turn.",
         "",
         "| memories | `/recall <words>` end to end | the same, every row opened | ratio "
-        "| `/remember` + `/recall` | keyword (BM25) scoring | `get_all` | `/export` |",
-        "|---|---|---|---|---|---|---|---|",
+        "| `/remember` + `/recall` | keyword (BM25) scoring | `/recall` (a page, no words) | `get_all` "
+        "| `/export` |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table:
         opened = row.get("recall_opening_every_row")
         ratio = f"{opened['p50_ms'] / row['recall_end_to_end']['p50_ms']:.1f}x" if opened else "-"
         cells = [_cell(row, "recall_end_to_end"), _cell(row, "recall_opening_every_row"), ratio]
-        cells += [_cell(row, k) for k in ("remember_then_recall", "keyword_scoring", "get_all", "export")]
+        figures = ("remember_then_recall", "keyword_scoring", "recall_a_page", "get_all", "export")
+        cells += [_cell(row, k) for k in figures]
         lines.append(f"| {row['memories']:,} | " + " | ".join(cells) + " |")
     return lines

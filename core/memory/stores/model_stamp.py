@@ -109,10 +109,21 @@ def _postgres_has_rows(connection: Any, table: str) -> bool:
     return connection.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone() is not None
 
 
+def _create_stamp_table(connection: Any) -> None:
+    """``CREATE TABLE IF NOT EXISTS`` run by two processes at once can still fail on PostgreSQL (both
+    see no table, one loses on the catalog's unique index), so the creation is serialised."""
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (_STAMP_SCHEMA_LOCK,))
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key text PRIMARY KEY, value text NOT NULL)")
+
+
+_STAMP_SCHEMA_LOCK = 0x637562_6D6F64  # "cubmod"
+
+
 def postgres_stamp(url: str, vectors_tables: tuple[str, ...], wanted: EmbeddingModel) -> str:
     """The model id the PostgreSQL store is stamped with, stamping it first if it is not."""
     with connect_postgres(url) as connection:
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key text PRIMARY KEY, value text NOT NULL)")
+        _create_stamp_table(connection)
         row = connection.execute(f"SELECT value FROM {TABLE} WHERE key = %s", (KEY,)).fetchone()
         if row is None:
             has_vectors = any(_postgres_has_rows(connection, table) for table in vectors_tables)
@@ -126,7 +137,7 @@ def postgres_stamp(url: str, vectors_tables: tuple[str, ...], wanted: EmbeddingM
 
 def set_postgres_stamp(url: str, model: EmbeddingModel) -> None:
     with connect_postgres(url) as connection:
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key text PRIMARY KEY, value text NOT NULL)")
+        _create_stamp_table(connection)
         connection.execute(
             f"INSERT INTO {TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             (KEY, model.model_id),

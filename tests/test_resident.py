@@ -44,12 +44,18 @@ def test_a_kept_file_is_mapped_and_faulted_in_until_released(tmp_path: Path) -> 
     assert str(path.resolve()) not in mapped_paths()
 
 
-def test_growth_is_followed_and_shrinking_is_harmless(tmp_path: Path) -> None:
+def kept_file(tmp_path: Path, size: int) -> tuple[ResidentFiles, Path]:
+    """A file of ``size`` bytes, kept and faulted in."""
     files = ResidentFiles(budget=64 * MIB)
     path = tmp_path / "store.sqlite3"
-    write(path, MIB)
+    write(path, size)
     files.keep(path)
     files.settle()
+    return files, path
+
+
+def test_growth_is_followed_and_shrinking_is_harmless(tmp_path: Path) -> None:
+    files, path = kept_file(tmp_path, MIB)
     write(path, 5 * MIB)
     files.settle()
     assert files.held_bytes() == 6 * MIB
@@ -60,11 +66,7 @@ def test_growth_is_followed_and_shrinking_is_harmless(tmp_path: Path) -> None:
 
 
 def test_a_file_replaced_on_disk_is_let_go(tmp_path: Path) -> None:
-    files = ResidentFiles(budget=64 * MIB)
-    path = tmp_path / "store.sqlite3"
-    write(path, MIB)
-    files.keep(path)
-    files.settle()
+    files, path = kept_file(tmp_path, MIB)
     replacement = tmp_path / "new.sqlite3"
     write(replacement, 2 * MIB)
     os.replace(replacement, path)
@@ -90,10 +92,7 @@ def test_nothing_beyond_the_budget_is_held(tmp_path: Path) -> None:
 
 
 def test_a_path_kept_twice_stays_until_both_release(tmp_path: Path) -> None:
-    files = ResidentFiles(budget=64 * MIB)
-    path = tmp_path / "store.sqlite3"
-    write(path, MIB)
-    files.keep(path)
+    files, path = kept_file(tmp_path, MIB)
     files.keep(path)
     files.release(path)
     files.settle()

@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 from core.errors import BackendUnavailable, CubbyError, InvalidInput
 from core.memory.backends import Backend
 from core.memory.posts import PostRef, PostStore
+from core.memory.prefs import PersonSettings
 from core.records import MemoryRecord, Source, expiry_text, utc_now
 
 log = logging.getLogger("core.memory.hub")
@@ -88,6 +89,29 @@ class BackendCalls:
     async def run_blocking(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """:meth:`run` for a synchronous call (the post-reference store), on a worker thread."""
         return await self.run(asyncio.to_thread, function, *args, **kwargs)
+
+    async def person_settings(self, user: str) -> PersonSettings:
+        """Read on every /remember: at once when the post store can answer without waiting on
+        anything, else on a thread."""
+        at_once = None if self.closed else self.posts.person_settings_at_once(user)
+        return at_once if at_once is not None else await self.run_blocking(self.posts.person_settings, user)
+
+    async def copy_records(self, records: list[MemoryRecord], user: str) -> dict[str, str]:
+        """Add ``records`` for ``user`` (new ids, the same text, source and expiry); the new id of
+        each old one. If an add fails, the copies already made are erased again."""
+        renamed: dict[str, str] = {}
+        try:
+            for record in records:
+                metadata = stored_metadata(record.source or Source("unknown"), record.expires_at)
+                message = [{"role": "user", "content": record.text}]
+                added: list[MemoryRecord] = await self.run(self.backend.add, user, message, metadata, False)
+                if added:
+                    renamed[record.id] = added[0].id
+        except Exception:
+            for copied in renamed.values():
+                await self.run(self.backend.delete, user, copied)
+            raise
+        return renamed
 
     async def embed_ahead(self, texts: list[str]) -> None:
         try:

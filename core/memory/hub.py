@@ -104,7 +104,7 @@ class Hub:
             records: list[MemoryRecord] = await self._calls.run(self._backend.get_all, str(old))
             if records:
                 await self._calls.embed_ahead([record.text for record in records])
-            renamed = await self._copy(records, str(new))
+            renamed = await self._calls.copy_records(records, str(new))
             await self._calls.run_blocking(self._posts.move, str(old), str(new), renamed)
             held = await self._calls.run_blocking(self._posts.person_settings, str(old))
             await self._calls.run_blocking(self._posts.set_person_settings, str(new), held)
@@ -112,23 +112,6 @@ class Hub:
             if records:
                 await self._calls.run(self._backend.delete_all, str(old))
         return len(records)
-
-    async def _copy(self, records: list[MemoryRecord], user: str) -> dict[str, str]:
-        renamed: dict[str, str] = {}
-        try:
-            for record in records:
-                metadata = stored_metadata(record.source or Source("unknown"), record.expires_at)
-                message = [{"role": "user", "content": record.text}]
-                added: list[MemoryRecord] = await self._calls.run(
-                    self._backend.add, user, message, metadata, False
-                )
-                if added:
-                    renamed[record.id] = added[0].id
-        except Exception:
-            for copied in renamed.values():
-                await self._calls.run(self._backend.delete, user, copied)
-            raise
-        return renamed
 
     @property
     def calls(self) -> BackendCalls:
@@ -291,10 +274,7 @@ class ScopedMemory:
 
     # -- the person's own settings -----------------------------------------------------------------
     async def settings(self) -> PersonSettings:
-        at_once = None if self._calls.closed else self._calls.posts.person_settings_at_once(self._user)
-        if at_once is not None:
-            return at_once
-        return await self._calls.run_blocking(self._calls.posts.person_settings, self._user)
+        return await self._calls.person_settings(self._user)
 
     async def _change(self, **changes: Any) -> PersonSettings:
         current = await self.settings()

@@ -244,6 +244,14 @@ class DiscordSession:
     async def reply_to(self, sent: Sent) -> Recorded:
         return (await self.replies_to(sent))[0]
 
+    async def reply_with_buttons(self, sent: Sent, timeout: float = 10.0) -> Recorded:
+        """The first request for ``sent`` that carries buttons: the callback itself, or the followup
+        after a "thinking" callback when the work outlasted the bot's ``defer_after``."""
+        [found] = await self.fake.wait_for(
+            lambda r: (sent.token in r.path or sent.id in r.path) and bool(r.custom_ids), timeout=timeout
+        )
+        return found
+
     def command_ids(self) -> dict[str, str]:
         synced = [r for r in self.fake.requests if r.method == "PUT" and r.path.endswith("/commands")]
         return {command["name"]: command["id"] for r in synced for command in r.response}

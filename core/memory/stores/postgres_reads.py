@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from core.memory.crypto.keyring import Keyring, PersonKey
+from core.memory.crypto.keyring import PersonKey
 from core.memory.stores.filters import compile_filter, scoped_user
 from core.memory.stores.person_index import HeldIndexes, scoring_of
 from core.memory.stores.postgres_keys import KEYS
@@ -28,10 +28,6 @@ class PostgresPersonReads(SealedReads):
     held_indexes: HeldIndexes
     _one_read: OneRead
     _versions: sql.Identifier
-
-    @property
-    def keyring(self) -> Keyring:
-        raise NotImplementedError
 
     def _rows(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -56,9 +52,6 @@ class PostgresPersonReads(SealedReads):
         opened = open_rows(key, self.collection_name, rows)
         self._one_read.hold(("rows", user), (key, opened))
         return key, opened, predicate
-
-    def _current_key(self, user: str) -> PersonKey | None:
-        return self.keyring.current(user)
 
     def _live_count(self, key: PersonKey, now: str) -> int | None:
         [(count, unordered)] = self._rows(

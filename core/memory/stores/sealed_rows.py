@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from core.memory.crypto.keyring import PersonKey
+from core.memory.crypto.keyring import Keyring, PersonKey
 from core.memory.crypto.sealed import open_rows_of, payloads_of
 from core.memory.stores.filters import beyond_the_user, compile_filter, scoped_user
 from core.memory.stores.person_index import Scoring, best_first, scoring_of
@@ -221,6 +221,10 @@ class SealedReads:
 
     embedding_model_dims: int
 
+    @property
+    def keyring(self) -> Keyring:
+        raise NotImplementedError
+
     def _user_rows(self, filters: Mapping[str, Any] | None) -> tuple[PersonKey | None, list[Opened], Any]:
         raise NotImplementedError
 
@@ -272,7 +276,7 @@ class SealedReads:
         page it is. Ordered and counted in the database on the clear ``created_at``, so only the
         page's rows are fetched and opened. None when a row has no clear ``created_at`` (its order
         is inside its ciphertext): the caller then lists everything."""
-        key = self._current_key(user_id)
+        key = self.keyring.current(user_id)
         if key is None:
             return [], 0, 1
         counted = self._live_count(key, now)
@@ -283,9 +287,6 @@ class SealedReads:
         docs = payloads_of(rows, self.embedding_model_dims, key.user)
         built = (build(row[0], doc) for row, doc in zip(rows, docs, strict=True))
         return [item for item in built if item is not None], counted, page
-
-    def _current_key(self, user: str) -> PersonKey | None:
-        raise NotImplementedError
 
     def _live_count(self, key: PersonKey, now: str) -> int | None:
         """How many of the person's rows under ``key`` expire after ``now`` (or never); None if

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
-from core.memory.crypto.keyring import Keyring, PersonKey
+from core.memory.crypto.keyring import PersonKey
 from core.memory.stores.filters import compile_filter, scoped_user
 from core.memory.stores.person_index import HeldIndexes, scoring_of
 from core.memory.stores.sealed_rows import OneRead, Opened, PersonRows, SealedReads, open_rows
@@ -29,10 +29,6 @@ class SQLitePersonReads(SealedReads):
     _one_read: OneRead
     _table: str
     _versions: str
-
-    @property
-    def keyring(self) -> Keyring:
-        raise NotImplementedError
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -54,9 +50,6 @@ class SQLitePersonReads(SealedReads):
         opened = open_rows(key, self.collection_name, rows)
         self._one_read.hold(("rows", user), (key, opened))
         return key, opened, predicate
-
-    def _current_key(self, user: str) -> PersonKey | None:
-        return self.keyring.current(user)
 
     def _live_count(self, key: PersonKey, now: str) -> int | None:
         [(count, unordered)] = self._query(

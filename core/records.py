@@ -40,7 +40,7 @@ def expiry_text(when: datetime) -> str:
 HOW = ("typed", "extracted", "imported", "saved")
 
 
-def _text_or_none(value: object, limit: int = 500) -> str | None:
+def text_or_none(value: object, limit: int = 500) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
@@ -92,15 +92,15 @@ class Source:
         if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str) or not doc["platform"]:
             return None
         how, at = doc.get("how"), doc.get("at")
-        permalink = _text_or_none(doc.get("permalink"))
+        permalink = text_or_none(doc.get("permalink"))
         return cls(
             doc["platform"][:40],
-            _text_or_none(doc.get("channel"), 200),
+            text_or_none(doc.get("channel"), 200),
             known[1] if known is not None and at == known[0] else parse_time(at),
             how if how in HOW else None,
             permalink if permalink and permalink.startswith("https://") else None,
-            _text_or_none(doc.get("workspace"), 40),
-            _text_or_none(doc.get("author"), 40),
+            text_or_none(doc.get("workspace"), 40),
+            text_or_none(doc.get("author"), 40),
         )
 
 
@@ -124,7 +124,7 @@ class MemoryRecord:
         created = self.created_at
         known = None if created is None else (created, created.isoformat())
         # A record read from a store shares one object among its times that were the same text
-        # (see core.memory.backends.mem0.record_from_payload): formatted once. Equal times are not
+        # (see core.memory.backends.payloads.record_from_payload): formatted once. Equal times are not
         # enough, as 12:00+00:00 and 04:00-08:00 are equal but read differently.
         if known is not None:
             doc["created_at"] = known[1]

@@ -356,13 +356,13 @@ class ScopedMemory:
 
     async def export(self) -> dict[str, Any]:
         """Everything Cubby holds about this person, as a JSON-serialisable document."""
-        records = await self.get_all()
+        memories = await self._calls.run(self._backend.exported, self._user)
         return {
             "format": EXPORT_FORMAT,
             "user": self._user,
             "exported_at": utc_now().isoformat(),
-            "count": len(records),
-            "memories": [record.to_dict() for record in records],
+            "count": len(memories),
+            "memories": memories,
             "also_held": self._backend.also_held,
         }
 

@@ -36,11 +36,11 @@ from typing import Any
 from core.config import ConfigError, Settings
 from core.errors import BackendUnavailable, MemoryFull
 from core.memory.backends.forgets import ForgetLog
-from core.memory.backends.mem0 import owned_records
+from core.memory.backends.payloads import owned_records
 from core.memory.backends.protocol import ListedPage, page_of
 from core.memory.crypto.keyring import BEGAN_AT
 from core.memory.mem0_setup import import_mem0
-from core.records import MemoryRecord, expiry_text
+from core.records import MemoryRecord, expiry_text, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,10 @@ class HostedBackend:
             if not listed.get("next"):
                 break
         return sorted(records, key=_oldest_first)
+
+    async def exported(self, user: str) -> list[dict[str, Any]]:
+        now = utc_now()
+        return [record.to_dict() for record in await self.get_all(user) if not record.expired(now)]
 
     async def page(self, user: str, page: int, size: int) -> ListedPage:
         return page_of(await self.get_all(user), page, size)

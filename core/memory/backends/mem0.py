@@ -16,15 +16,18 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from core.errors import MemoryFull
+from core.memory.backends.payloads import export_entry, owned_records, record_from_payload
 from core.memory.backends.protocol import ListedPage, page_of
 from core.memory.crypto import Keyring
 from core.memory.crypto.keyring import BEGAN_AT
-from core.records import MemoryRecord, Source, expiry_text, is_memory_id, parse_time, utc_now
+from core.records import MemoryRecord, expiry_text, is_memory_id, parse_time, utc_now
 
 log = logging.getLogger(__name__)
+
+Built = TypeVar("Built")
 
 
 class CubbyStore(Protocol):
@@ -33,8 +36,8 @@ class CubbyStore(Protocol):
     def get(self, vector_id: str) -> Any: ...
     def list(self, filters: Mapping[str, Any] | None = None, top_k: int | None = None) -> Any: ...
     def listed(
-        self, user_id: str, build: Callable[[str, dict[str, Any]], MemoryRecord | None]
-    ) -> builtins.list[MemoryRecord]: ...
+        self, user_id: str, build: Callable[[str, dict[str, Any]], Built | None]
+    ) -> builtins.list[Built]: ...
     def count(self, user_id: str, key_id: int | None = None) -> int: ...
     def delete_user(self, user_id: str) -> int: ...
     def users_with_prefix(self, prefix: str) -> builtins.list[str]: ...  # `list` is the method
@@ -53,48 +56,6 @@ class CubbyStore(Protocol):
     ) -> Any: ...
     def landed_rows(self) -> AbstractContextManager[dict[str, dict[str, Any]]]: ...
     def close(self) -> None: ...
-
-
-def record_from_mem0(item: Mapping[str, Any]) -> MemoryRecord:
-    metadata = item.get("metadata") or {}
-    score = item.get("score")
-    return MemoryRecord(
-        id=str(item["id"]),
-        text=str(item.get("memory", "")),
-        created_at=parse_time(item.get("created_at")),
-        updated_at=parse_time(item.get("updated_at")),
-        score=float(score) if isinstance(score, int | float) else None,
-        source=Source.from_dict(metadata.get("source")),
-        expires_at=parse_time(metadata.get("expires_at")),
-    )
-
-
-def record_from_payload(memory_id: str, payload: Mapping[str, Any]) -> MemoryRecord:
-    """The record of a stored row. Its update and its source's time are most often the very text of
-    its creation: read once, and the record holds one object for them (which its export then
-    formats once)."""
-    created_text, updated_text = payload.get("created_at"), payload.get("updated_at")
-    created = parse_time(created_text)
-    return MemoryRecord(
-        id=memory_id,
-        text=str(payload.get("data", "")),
-        created_at=created,
-        updated_at=created if updated_text == created_text else parse_time(updated_text),
-        source=Source.from_dict(payload.get("source"), (created_text, created)),
-        expires_at=parse_time(payload.get("expires_at")),
-    )
-
-
-def owned_records(user: str, items: list[Mapping[str, Any]]) -> list[MemoryRecord]:
-    """The records among mem0's ``items`` that belong to ``user``. Defence in depth: every read is
-    already confined to that one user, so a dropped item means a bug, and is logged as one."""
-    records = []
-    for item in items:
-        if item.get("user_id") == user:
-            records.append(record_from_mem0(item))
-        else:
-            log.error("dropped a result that did not belong to the requesting user")
-    return records
 
 
 class Mem0Backend:
@@ -160,18 +121,37 @@ class Mem0Backend:
                 return found
         return page_of(self.get_all(user), page, size)
 
+    def exported(self, user: str) -> list[dict[str, Any]]:
+        """Every memory of ``user`` as the entry of an export, oldest first, the expired left out.
+        On Cubby's stores each row becomes its entry at once (``export_entry``), with no record
+        made between."""
+        now = utc_now()
+        if not self._cubby_store:
+            return [record.to_dict() for record in self.get_all(user) if not record.expired(now)]
+
+        def unexpired_entry(memory_id: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+            expires = parse_time(payload.get("expires_at"))
+            return None if expires is not None and expires <= now else export_entry(memory_id, payload)
+
+        return self.store.listed(user, self._kept(user, unexpired_entry))
+
     def _record_of(self, user: str) -> Callable[[str, dict[str, Any]], MemoryRecord | None]:
-        """The record of one of ``user``'s rows, or None for a row that is not theirs (a bug, logged)
-        or that mem0 counts as expired."""
+        return self._kept(user, record_from_payload)
+
+    def _kept(
+        self, user: str, make: Callable[[str, dict[str, Any]], Built | None]
+    ) -> Callable[[str, dict[str, Any]], Built | None]:
+        """What ``make`` makes of one of ``user``'s rows, or None for a row that is not theirs (a
+        bug, logged) or that mem0 counts as expired."""
         # Imported here: importing mem0.memory.main runs mem0's set-up, which must follow Cubby's
         # (core.memory.mem0_setup: mem0's files inside the data dir, telemetry off); it has by now.
         from mem0.memory.main import _payload_is_expired as expired
 
-        def kept(memory_id: str, payload: dict[str, Any]) -> MemoryRecord | None:
+        def kept(memory_id: str, payload: dict[str, Any]) -> Built | None:
             if payload.get("user_id") != user:
                 log.error("dropped a result that did not belong to the requesting user")
                 return None
-            return None if expired(payload) else record_from_payload(memory_id, payload)
+            return None if expired(payload) else make(memory_id, payload)
 
         return kept
 

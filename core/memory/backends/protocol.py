@@ -32,6 +32,11 @@ class Backend(Protocol):
     async def search(self, user: str, query: str, limit: int) -> list[MemoryRecord]: ...
     async def get_all(self, user: str) -> list[MemoryRecord]: ...
 
+    async def exported(self, user: str) -> list[dict[str, Any]]:
+        """Every memory of ``user`` that has not expired, oldest first, as :meth:`get_all` orders
+        them, each as ``MemoryRecord.to_dict`` makes it: the memories of an export."""
+        ...
+
     async def page(self, user: str, page: int, size: int) -> ListedPage:
         """Page ``page`` (from 1, moved into the pages there are) of ``size`` of ``user``'s memories
         that have not expired, oldest first, as :meth:`get_all` orders them; with how many there are

@@ -55,6 +55,9 @@ class ThreadedBackend:
     async def get_all(self, user: str) -> list[MemoryRecord]:
         return await self._on(self._memory_thread, self.inner.get_all, user)
 
+    async def exported(self, user: str) -> list[dict[str, Any]]:
+        return await self._on(self._memory_thread, self.inner.exported, user)
+
     async def page(self, user: str, page: int, size: int) -> ListedPage:
         return await self._on(self._memory_thread, self.inner.page, user, page, size)
 

@@ -33,6 +33,25 @@ def test_importing_the_core_imports_neither_mem0_nor_openai_nor_the_model_runtim
     assert {"mem0", "openai", "onnxruntime", "qdrant_client"}.isdisjoint(loaded)
 
 
+def test_opening_a_hub_leaves_qdrant_unimported_and_a_qdrant_store_configured_later_gets_the_real_one(
+    tmp_path: Path,
+) -> None:
+    opened = (
+        "import asyncio\nfrom core import open_hub\n"
+        "async def main():\n"
+        f"    async with open_hub({str(tmp_path)!r}) as hub:\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+    )
+    assert "qdrant_client" not in _modules_after(opened)
+    later = (
+        "from mem0.vector_stores.configs import VectorStoreConfig\n"
+        f"config = VectorStoreConfig(provider='qdrant', config={{'path': {str(tmp_path / 'q')!r}}}).config\n"
+        "assert 'embedding_model_dims' in type(config).model_fields, type(config)\n"
+    )
+    assert "qdrant_client" in _modules_after(opened + later)
+
+
 def test_building_the_language_model_clients_still_imports_openai() -> None:
     loaded = _modules_after(
         "from core.llm import ChatModel, ExtractionLLM, LLMConfig\n"

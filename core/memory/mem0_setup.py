@@ -15,7 +15,8 @@ What this changes about mem0's defaults, and why:
   change there, with no way to turn it off (mem0 #6512); Cubby never shows that history, and keeping
   it would keep erased text. The raw-message log used as extraction context goes the same way;
 - mem0's log records are rewritten before they reach any handler, because mem0 logs memory text at
-  INFO and in some warnings.
+  INFO and in some warnings;
+- importing mem0 does not import ``qdrant_client`` (see :func:`_no_qdrant_for_the_default`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from core.config import Settings
@@ -44,6 +48,37 @@ def _prepare_environment(mem0_dir: Path) -> None:
         return
     os.environ["MEM0_DIR"] = str(mem0_dir)
     os.environ["HF_HUB_OFFLINE"] = "1"  # if fastembed or spaCy are installed, they must not download
+
+
+_QDRANT_CONFIG = "mem0.configs.vector_stores.qdrant"
+
+
+@contextmanager
+def _no_qdrant_for_the_default() -> Iterator[None]:
+    """While mem0's main module is first imported, its qdrant config module is a stand-in.
+
+    ``Memory.__init__`` takes ``config: MemoryConfig = MemoryConfig()``, so importing mem0 builds a
+    default config, whose default vector store is qdrant, whose config class imports ``qdrant_client``
+    in its body: half a second, a third of Cubby's start-up, for a store Cubby never uses (mem0 pull
+    request #6165 makes the default lazy; it is not released). The stand-in serves only that default,
+    which Cubby never passes; it is gone once the import is done, so a qdrant store configured later
+    (the benchmarks' baseline) imports the real module."""
+    if "mem0.memory.main" in sys.modules or _QDRANT_CONFIG in sys.modules:
+        yield
+        return
+    from pydantic import BaseModel, ConfigDict
+
+    class QdrantConfig(BaseModel):
+        model_config = ConfigDict(extra="allow")
+
+    stand_in = ModuleType(_QDRANT_CONFIG)
+    stand_in.QdrantConfig = QdrantConfig  # type: ignore[attr-defined]
+    sys.modules[_QDRANT_CONFIG] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get(_QDRANT_CONFIG) is stand_in:
+            del sys.modules[_QDRANT_CONFIG]
 
 
 def _set_telemetry(enabled: bool) -> None:
@@ -126,8 +161,9 @@ def import_mem0(settings: Settings) -> Any:
     """Import mem0 with Cubby's environment, register Cubby's providers, and return the module."""
     _set_telemetry(settings.mem0_telemetry)
     _prepare_environment(settings.data_dir / "mem0")
-    import mem0
-    import mem0.memory.main
+    with _no_qdrant_for_the_default():
+        import mem0
+        import mem0.memory.main
     import mem0.utils.spacy_models  # imported lazily by mem0; imported here so its logger is quieted
 
     _pin_telemetry(settings.mem0_telemetry)

@@ -39,14 +39,16 @@ from bench.perf.ack import AckSampler, after_stop, available_probes
 from bench.perf.coldstart import measure_cold_start
 from bench.perf.corpus import Corpus, Pool, build_pool
 from bench.perf.install import measure_install
-from bench.perf.latency import recall_latencies, store_latencies, warm_up
+from bench.perf.latency import recall_latencies, store_latencies, store_latencies_beside, warm_up
 from bench.perf.load import run_load
-from bench.perf.seed import STORE_FILE, close_store, open_store, real_payload_keys, seed
+from bench.perf.seed import STORE_FILE, close_store, copy_store, open_store, real_payload_keys, seed
 from bench.perf.stats import cpu_count, peak_rss_mb, progress_bar, rss_mb, sqlite_bytes, summary
+from bench.perf.targets import TEN_K
 from bench.perf.workers import run_workers
 from bench.perf.workload import FreshTexts, search_workload
 from core import Settings, load_settings, open_hub
 from core.memory.embedding import shared_encoder
+from core.memory.stores.sqlite import SQLiteVectorStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,6 +105,7 @@ class Bench:
     def seed_and_probe(self, corpus: Corpus, checkpoints: list[int]) -> None:
         shutil.rmtree(self.store_dir, ignore_errors=True)
         store = open_store(self.store_dir)
+        reference: SQLiteVectorStore | None = None  # a copy of a smaller store, timed beside larger ones
         try:
             done = 0  # people are seeded in order, each checkpoint extends the same store
             for people in checkpoints:
@@ -111,29 +114,52 @@ class Bench:
                     seed(store, corpus, done, people, advance)
                 seconds = time.perf_counter() - started
                 done = people
-                rows = store.col_info()["count"]
-                latencies, empty, read_kb = store_latencies(
-                    store, corpus.pool, people, self.o.store_samples, self.o.seed
-                )
-                point = {
-                    "people": people,
-                    "rows": rows,
-                    "search": summary(latencies),
-                    "empty_results": empty,
-                    "storage_read_kb_per_search": read_kb,
-                    "bytes_per_memory": round(sqlite_bytes(self.store_dir / STORE_FILE) / rows, 1),
-                    "seed_seconds": round(seconds, 1),
-                }
+                point = self._probe(store, corpus.pool, people, reference)
+                point["seed_seconds"] = round(seconds, 1)
                 self.result["store"].append(point)
                 if people == self.o.baseline_users:
                     asyncio.run(self.cubby_at_baseline_size(point))
+                if people == self.o.reference_users and checkpoints[-1] > people:
+                    copy_store(self.store_dir, self.o.data_dir / "cubby-reference")
+                    reference = open_store(self.o.data_dir / "cubby-reference")
         finally:
             close_store(store)
-        ten_k = next((p for p in self.result["store"] if p["people"] == 10_000), None)
+            if reference is not None:
+                close_store(reference)
+        at_10k = next((p for p in self.result["store"] if p["people"] == TEN_K), None)
         for point in self.result["store"]:
-            point["p50_vs_10k"] = (
-                round(point["search"]["p50_ms"] / ten_k["search"]["p50_ms"], 3) if ten_k else None
+            if at_10k is None:
+                point["p50_vs_10k"] = None
+                continue
+            alone = round(point["search"]["p50_ms"] / at_10k["search"]["p50_ms"], 3)
+            beside = point.get("reference_beside")
+            point["p50_vs_10k_phases_apart"] = alone
+            if beside and beside["people"] == TEN_K:
+                point["p50_vs_10k"] = round(point["search"]["p50_ms"] / beside["p50_ms"], 3)
+            else:
+                point["p50_vs_10k"] = alone
+
+    def _probe(
+        self, store: SQLiteVectorStore, pool: Pool, people: int, reference: SQLiteVectorStore | None
+    ) -> dict[str, Any]:
+        """The store's search figures at ``people``; with the copy at ``--reference-users``, that
+        copy is timed in the same minutes (alternating blocks), and the ratio is of those two."""
+        o = self.o
+        point: dict[str, Any] = {"people": people, "rows": store.col_info()["count"]}
+        if reference is None:
+            latencies, empty, read_kb = store_latencies(store, pool, people, o.store_samples, o.seed)
+        else:
+            latencies, empty, read_kb, beside = store_latencies_beside(
+                store, people, reference, o.reference_users, pool, o.store_samples, o.seed
             )
+            point["reference_beside"] = {"people": o.reference_users, **summary(beside)}
+        point |= {
+            "search": summary(latencies),
+            "empty_results": empty,
+            "storage_read_kb_per_search": read_kb,
+            "bytes_per_memory": round(sqlite_bytes(self.store_dir / STORE_FILE) / point["rows"], 1),
+        }
+        return point
 
     async def cubby_at_baseline_size(self, point: dict[str, Any]) -> None:
         async with open_hub(settings=self.settings) as hub:
@@ -261,6 +287,12 @@ def _parser() -> argparse.ArgumentParser:
     add("--pool", type=int, default=4096, help="distinct really-embedded memory texts")
     add("--query-pool", type=int, default=512)
     add("--store-samples", type=int, default=5000, help="store-level searches per N")
+    add(
+        "--reference-users",
+        type=int,
+        default=10_000,
+        help="a copy of the store at this N is timed beside every larger N, in the same minutes",
+    )
     add("--e2e-samples", type=int, default=300, help="end-to-end recalls, one at a time")
     add("--concurrency", type=int, default=200, help="simultaneous people in the load phases")
     add("--duration", type=float, default=10.0, help="seconds per load phase")

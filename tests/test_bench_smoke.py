@@ -32,6 +32,7 @@ TINY = [
     "--pool=256",
     "--query-pool=32",
     "--store-samples=50",
+    "--reference-users=30",
     "--e2e-samples=10",
     "--concurrency=10",
     "--duration=1",
@@ -90,6 +91,9 @@ def test_every_part_of_the_full_benchmark_runs_and_reports(
     for point in result["store"]:
         assert point["search"]["n"] == 50 and point["empty_results"] == 0
         assert point["rows"] >= 5 * point["people"] and point["bytes_per_memory"] > 0
+    smaller, larger = result["store"]
+    assert "reference_beside" not in smaller
+    assert larger["reference_beside"]["people"] == 30 and larger["reference_beside"]["n"] == 50
     assert result["cubby_at_baseline"]["scoped"]["n"] == 10
     assert result["recall_end_to_end"]["n"] == 10
     for phase in ("recall", "remember"):

@@ -20,8 +20,51 @@ def store_latencies(
     Returns the latencies, how many searches returned nothing (must be 0: everyone has rows) and the
     KB read from storage per search (0 while the database fits in the page cache)."""
     probes = store_probes(samples, people, len(pool.queries), seed)
+    _warm(store, pool, probes)
+    seconds, empty, read = _searched(store, pool, probes)
+    return seconds, empty, _kb_per_search(read, len(probes))
+
+
+def store_latencies_beside(
+    store: SQLiteVectorStore,
+    people: int,
+    baseline: SQLiteVectorStore,
+    baseline_people: int,
+    pool: Pool,
+    samples: int,
+    seed: int,
+    block: int = 250,
+) -> tuple[list[float], int, float | None, list[float]]:
+    """:func:`store_latencies` of ``store``, with the same searches on ``baseline`` (a copy of the
+    store as it was at ``baseline_people``) in alternating blocks of ``block``: the two are timed in
+    the same minutes, so a ratio of them does not move with the shared machine's speed, which drifts
+    by a third between phases of one run. The last item is the baseline's latencies."""
+    probes = store_probes(samples, people, len(pool.queries), seed)
+    baseline_probes = store_probes(samples, baseline_people, len(pool.queries), seed)
+    _warm(store, pool, probes)
+    _warm(baseline, pool, baseline_probes)
+    seconds: list[float] = []
+    beside: list[float] = []
+    empty = 0
+    read: int | None = 0  # None once storage reads cannot be counted here
+    for at in range(0, samples, block):
+        timed, missing, bytes_read = _searched(store, pool, probes[at : at + block])
+        seconds += timed
+        empty += missing
+        read = None if read is None or bytes_read is None else read + bytes_read
+        beside += _searched(baseline, pool, baseline_probes[at : at + block])[0]
+    return seconds, empty, _kb_per_search(read, len(probes)), beside
+
+
+def _warm(store: SQLiteVectorStore, pool: Pool, probes: list[tuple[str, int]]) -> None:
     for key, query in probes[:20]:  # warm the connection and numpy, not the measured rows
         store.search("", pool.query_vectors[query], top_k=5, filters={"user_id": key + "-warm"})
+
+
+def _searched(
+    store: SQLiteVectorStore, pool: Pool, probes: list[tuple[str, int]]
+) -> tuple[list[float], int, int | None]:
+    """The latency of each probe's search, how many found nothing, and the bytes read from storage."""
     seconds, empty = [], 0
     read_before = storage_read_bytes()
     for key, query in probes:
@@ -31,9 +74,12 @@ def store_latencies(
         seconds.append(time.perf_counter() - started)
         empty += not hits
     read_after = storage_read_bytes()
-    if read_before is None or read_after is None or not probes:
-        return seconds, empty, None
-    return seconds, empty, round((read_after - read_before) / 1024 / len(probes), 2)
+    read = None if read_before is None or read_after is None else read_after - read_before
+    return seconds, empty, read
+
+
+def _kb_per_search(read: int | None, searches: int) -> float | None:
+    return None if read is None or not searches else round(read / 1024 / searches, 2)
 
 
 async def warm_up(hub: Hub) -> None:

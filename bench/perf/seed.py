@@ -3,6 +3,9 @@ encoding and schema mem0's adds produce), and checking that seeded rows look lik
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from bench.perf.corpus import Corpus, Progress
@@ -25,6 +28,19 @@ def open_store(data_dir: Path) -> SQLiteVectorStore:
     data_dir.mkdir(parents=True, exist_ok=True)
     keyring = open_keyring(load_settings(data_dir=data_dir))
     return SQLiteVectorStore(COLLECTION, str(store_path(data_dir)), DIMENSIONS, keyring=keyring)
+
+
+def copy_store(data_dir: Path, to: Path) -> None:
+    """A copy of ``data_dir``'s store as it is now, in ``to``: each database through SQLite's backup
+    (consistent while they are open), and the master key, so the copy opens as the original does."""
+    to.mkdir(parents=True, exist_ok=True)
+    for database in sorted(data_dir.glob("*.sqlite3")):
+        copied = to / database.name
+        copied.touch(mode=0o600)  # before SQLite creates it with the umask's mode
+        with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(copied)) as copy:
+            source.backup(copy)
+    for key in data_dir.glob("*.key"):
+        shutil.copy2(key, to / key.name)
 
 
 def close_store(store: SQLiteVectorStore) -> None:

@@ -96,7 +96,8 @@ def _write(hub: Hub, rows: list[tuple[str, dict[str, Any]]]) -> None:
 
 EXPECTED_ORDER = [_id(n) for n in (2, 11, 3, 4, 5, 6, 10, 1, 7)]
 
-#: The export of ROWS as Cubby wrote it before its listing was made fast (the clock left out).
+#: The export of ROWS as Cubby wrote it before its listing was made fast (the clock left out), and
+#: since exports show the person's settings and posts, with those (defaults: none stored).
 PINNED_EXPORT = Path(__file__).parent / "data" / "pinned_export.json"
 
 

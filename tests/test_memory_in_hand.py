@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core import Hub, InvalidInput, Source, UserKey, commands
-from core.memory import sweeper
+from core.memory import PostRef, sweeper
 from core.records import utc_now
 
 pytestmark = pytest.mark.every_backend
@@ -145,6 +145,20 @@ async def test_provenance_is_kept_and_exported(hub: Hub) -> None:
     [typed, saved] = (await alice.export())["memories"]
     assert typed["source"]["how"] == "typed" and typed["source"]["channel"] == "C1"
     assert saved["source"] == {**saved["source"], "how": "saved", "permalink": link}
+
+
+async def test_the_export_shows_the_persons_settings_and_what_cubby_posted_of_theirs(hub: Hub) -> None:
+    alice, bob = hub.scoped(ALICE), hub.scoped(BOB)
+    [seat] = await alice.add("window seat")
+    [lunch] = await bob.add("no lunch meetings")
+    await commands.set_paused(alice, True)
+    await commands.set_default_expiry(alice, "30 days")
+    await alice.record_post(PostRef("slack", "message", "DU1", "1.000100"), [seat.id])
+    await bob.record_post(PostRef("slack", "message", "DU2", "2.000200"), [lunch.id])
+    exported = json.loads((await commands.export(alice)).content)
+    assert exported["settings"] == {"paused": True, "expiry_days": 30}
+    assert [(p["channel"], p["id"]) for p in exported["posts"]] == [("DU1", "1.000100")]
+    assert (await bob.export())["settings"] == {"paused": False, "expiry_days": None}
 
 
 async def test_export_forget_import_gives_back_the_same_memories(hub: Hub) -> None:

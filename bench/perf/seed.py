@@ -33,7 +33,7 @@ def open_store(data_dir: Path) -> SQLiteVectorStore:
 def copy_store(data_dir: Path, to: Path) -> None:
     """A copy of ``data_dir``'s store as it is now, in ``to``: each database through SQLite's backup
     (consistent while they are open), and the master key, so the copy opens as the original does."""
-    to.mkdir(parents=True, exist_ok=True)
+    to.mkdir(mode=0o700, parents=True, exist_ok=True)
     for database in sorted(data_dir.glob("*.sqlite3")):
         copied = to / database.name
         copied.touch(mode=0o600)  # before SQLite creates it with the umask's mode

@@ -357,12 +357,16 @@ class ScopedMemory:
     async def export(self) -> dict[str, Any]:
         """Everything Cubby holds about this person, as a JSON-serialisable document."""
         memories = await self._calls.run(self._backend.exported, self._user)
+        settings = await self.settings()
         return {
             "format": EXPORT_FORMAT,
             "user": self._user,
             "exported_at": utc_now().isoformat(),
             "count": len(memories),
             "memories": memories,
+            "settings": {"paused": settings.paused, "expiry_days": settings.expiry_days},
+            # What Cubby posted that quotes this person's memories: deleted when they forget.
+            "posts": [post.to_dict() for post in await self.posts()],
             "also_held": self._backend.also_held,
         }
 

@@ -62,6 +62,12 @@ class PostRef:
     def key(self) -> tuple[str, str, str, str]:
         return (self.platform, self.kind, self.channel, self.id)
 
+    def to_dict(self) -> dict[str, str]:
+        doc = {"platform": self.platform, "kind": self.kind, "channel": self.channel, "id": self.id}
+        if self.posted_at is not None:
+            doc["posted_at"] = self.posted_at.isoformat()
+        return doc
+
 
 def _ref(row: Sequence[Any]) -> PostRef:
     platform, kind, channel, ref, _, posted_at = row

@@ -44,6 +44,11 @@ def text_or_none(value: object, limit: int = 500) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
+def https_or_none(link: str | None) -> str | None:
+    """A link Cubby shows: only ``https://`` ones."""
+    return link if link and link.startswith("https://") else None
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a memory came from: the platform, the channel (or "dm"), when, how it arrived (one
@@ -92,13 +97,12 @@ class Source:
         if not isinstance(doc, dict) or not isinstance(doc.get("platform"), str) or not doc["platform"]:
             return None
         how, at = doc.get("how"), doc.get("at")
-        permalink = text_or_none(doc.get("permalink"))
         return cls(
             doc["platform"][:40],
             text_or_none(doc.get("channel"), 200),
             known[1] if known is not None and at == known[0] else parse_time(at),
             how if how in HOW else None,
-            permalink if permalink and permalink.startswith("https://") else None,
+            https_or_none(text_or_none(doc.get("permalink"))),
             text_or_none(doc.get("workspace"), 40),
             text_or_none(doc.get("author"), 40),
         )

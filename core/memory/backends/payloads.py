@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from core.records import HOW, MemoryRecord, Source, expiry_text, parse_time, text_or_none
+from core.records import HOW, MemoryRecord, Source, expiry_text, https_or_none, parse_time, text_or_none
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +91,9 @@ def _source_entry(doc: object, created_text: object, created: str | None) -> dic
         ("channel", text_or_none(doc.get("channel"), 200)),
         ("at", created if at == created_text else _shown(parse_time(at))),
         ("how", how if how in HOW else None),
-        ("permalink", _https_or_none(text_or_none(doc.get("permalink")))),
+        ("permalink", https_or_none(text_or_none(doc.get("permalink")))),
         ("workspace", text_or_none(doc.get("workspace"), 40)),
         ("author", text_or_none(doc.get("author"), 40)),
     )
     entry.update((name, value) for name, value in fields if value)
     return entry
-
-
-def _https_or_none(link: str | None) -> str | None:
-    return link if link and link.startswith("https://") else None
